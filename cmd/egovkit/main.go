@@ -132,14 +132,19 @@ var errHelp = errors.New("help requested")
 // "egovkit pack DOC.json --out x.egd"; "--" ends the flags. On --help it
 // prints the usage to stdout and returns errHelp.
 func parseFlags(e *env, fs *flag.FlagSet, args []string) ([]string, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
+			return nil, errHelp
+		}
+	}
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(e.stdout)
-				fs.Usage()
-				return nil, errHelp
-			}
 			return nil, err
 		}
 		rest := fs.Args()
