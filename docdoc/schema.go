@@ -127,12 +127,11 @@ func describe(node map[string]any) string {
 	}
 	var b strings.Builder
 	if d, ok := node["description"].(string); ok {
-		b.WriteString(" (")
+		b.WriteString("; expected: ")
 		b.WriteString(strings.TrimSuffix(d, "."))
-		b.WriteString(")")
 	}
 	if ex, ok := node["examples"].([]any); ok && len(ex) > 0 {
-		fmt.Fprintf(&b, "; for example %q", ex[0])
+		fmt.Fprintf(&b, ", for example %q", ex[0])
 	}
 	return b.String()
 }
