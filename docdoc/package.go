@@ -235,7 +235,9 @@ func Pack(w io.Writer, doc *Document, fsys fs.FS) error {
 		modified = t // a package of the same document is the same bytes
 	}
 	zw := zip.NewWriter(w)
-	mt, err := zw.CreateHeader(&zip.FileHeader{Name: EntryMimetype, Method: zip.Store, Modified: modified})
+	// No modification time on mimetype: Go would write it as an extra
+	// field, and ASiC (like EPUB) wants the media type at offset 38.
+	mt, err := zw.CreateHeader(&zip.FileHeader{Name: EntryMimetype, Method: zip.Store})
 	if err != nil {
 		return err
 	}
