@@ -27,10 +27,10 @@ var update = flag.Bool("update", false, "rewrite testdata/conformance from the c
 const conformanceDir = "testdata/conformance"
 
 type manifest struct {
-	Suite       string `json:"suite"`
-	SpecVersion string `json:"specVersion"`
-	SchemaID    string `json:"schema"`
-	About       string `json:"about"`
+	Suite       string  `json:"suite"`
+	SpecVersion string  `json:"specVersion"`
+	SchemaID    string  `json:"schema"`
+	About       string  `json:"about"`
 	Cases       []mcase `json:"cases"`
 }
 
