@@ -580,6 +580,7 @@ func Unpack(r io.ReaderAt, size int64, dir string, lim PackageLimits) (*Document
 	if err != nil {
 		return nil, err
 	}
+	_, statErr := os.Lstat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -587,10 +588,16 @@ func Unpack(r io.ReaderAt, size int64, dir string, lim PackageLimits) (*Document
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
 	u := &unpacker{root: root}
-	if err := u.run(p); err != nil {
+	err = u.run(p)
+	if err != nil {
 		u.rollback()
+	}
+	root.Close()
+	if err != nil {
+		if errors.Is(statErr, fs.ErrNotExist) {
+			_ = os.Remove(dir) // created here, and empty again after the rollback
+		}
 		return nil, err
 	}
 	return p.Document, nil

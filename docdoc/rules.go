@@ -46,7 +46,9 @@ func checkUpward(doc *Document, m map[string]any, vs *violations) {
 			vs.add("/signers", "docdoc.upward.signers", "a %s (%s) is an upward document (上行文) and must name its signers (签发人); expected signers with at least one name (条例 第九条)", doc.Type, doc.Type.Chinese())
 		}
 	}
-	if doc.Type == TypeRequest {
+	_, listed := m["mainRecipients"].([]any)
+	_, present := m["mainRecipients"]
+	if doc.Type == TypeRequest && (listed || !present) { // a wrong type is the schema's to report
 		if n := len(doc.MainRecipients); n != 1 {
 			vs.add("/mainRecipients", "docdoc.request.single-recipient", "a request (请示) has %d main recipients; expected exactly one (一文一事, 主送一个上级机关; 条例 第十五条), with others in cc", n)
 		}
