@@ -208,11 +208,7 @@ func integer(v any) (int64, bool) {
 func ReadTree(r io.Reader) (any, error) {
 	data, err := strictjson.ReadAll(r, limits)
 	if err != nil {
-		var je *strictjson.Error
-		if errors.As(err, &je) {
-			return nil, jsonViolation(je)
-		}
-		return nil, err
+		return nil, readError(err)
 	}
 	return readTree(data)
 }
@@ -220,11 +216,17 @@ func ReadTree(r io.Reader) (any, error) {
 func readTree(data []byte) (any, error) {
 	tree, err := strictjson.Parse(data, limits)
 	if err != nil {
-		var je *strictjson.Error
-		if errors.As(err, &je) {
-			return nil, jsonViolation(je)
-		}
-		return nil, err
+		return nil, readError(err)
 	}
 	return tree, nil
+}
+
+// readError turns a strict-reading failure into a one-violation
+// *ValidationError and returns any other error (from the reader) as it is.
+func readError(err error) error {
+	var je *strictjson.Error
+	if errors.As(err, &je) {
+		return jsonViolation(je)
+	}
+	return err
 }
