@@ -132,6 +132,9 @@ func conformanceCases() []confCase {
 	signed.Signatures = []docdoc.Signature{{Protected: "eyJhbGciOiJFZERTQSJ9", Signature: "c2lnbmF0dXJl"}}
 	cs = append(cs, confCase{id: "valid-with-signatures", desc: "a reply carrying a seal in signatures (its cryptography is checked by the signature package, not here)", doc: signed})
 
+	cs = append(cs, confCase{id: "valid-empty-signatures", desc: "a notice with an empty signatures list, the same document as one without", doc: base(docdoc.TypeNotice, 24),
+		mutate: func(m map[string]any) { m["signatures"] = []any{} }})
+
 	inv := func(id, desc string, t docdoc.Type, change func(d *docdoc.Document), rules ...string) {
 		d := base(t, 100+len(cs))
 		change(d)

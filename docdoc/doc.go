@@ -21,9 +21,9 @@
 // (联合行文); the first is the lead organ whose number it carries. Organs
 // are identified by their unified social credit identifier (统一社会信用代码,
 // [CheckOrgID]). Every object is closed, and every array and string that is
-// present is non-empty, so a valid document survives [Parse] and [Marshal]
-// unchanged: a system that reads and rewrites a document loses nothing a
-// seal covers.
+// present is non-empty (signatures aside: seals do not cover that member),
+// so a valid document survives [Parse] and [Marshal] unchanged: a system
+// that reads and rewrites a document loses nothing a seal covers.
 //
 // # Validation
 //

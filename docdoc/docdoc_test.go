@@ -122,6 +122,9 @@ func TestRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		b, err := strictjson.Parse(out, strictjson.Limits{})
 		require.NoError(t, err)
+		if len(doc.Signatures) == 0 {
+			delete(a.(map[string]any), "signatures") // an empty list is no list: seals do not cover it
+		}
 		assert.True(t, reflect.DeepEqual(a, b), "%s changed in a round trip:\n%s", f, out)
 	}
 }

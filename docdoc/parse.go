@@ -136,7 +136,7 @@ func documentOf(tree any) *Document {
 			d.Attachments = append(d.Attachments, Attachment{Name: str(am, "name"), MediaType: str(am, "mediaType"), Size: n, Digest: digestOf(am["digest"])})
 		}
 	}
-	if ss, ok := m["signatures"].([]any); ok {
+	if ss, ok := m["signatures"].([]any); ok && len(ss) > 0 { // an empty list is no list
 		d.Signatures = make([]Signature, 0, len(ss))
 		for _, s := range ss {
 			sm, _ := s.(map[string]any)
