@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/egovkit/egovkit/internal/schemacheck"
 )
 
 // ErrInvalid matches, with errors.Is, every error that reports an invalid
@@ -89,51 +91,14 @@ func (vs violations) err() error {
 	if len(vs) == 0 {
 		return nil
 	}
-	out := make([]Violation, len(vs))
-	copy(out, vs)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Pointer != out[j].Pointer {
-			return pointerLess(out[i].Pointer, out[j].Pointer)
-		}
-		return out[i].Rule < out[j].Rule
-	})
-	dedup := out[:1]
-	for _, v := range out[1:] {
-		if v != dedup[len(dedup)-1] {
-			dedup = append(dedup, v)
-		}
+	in := make([]schemacheck.Violation, len(vs))
+	for i, v := range vs {
+		in[i] = schemacheck.Violation(v)
 	}
-	return &ValidationError{Violations: dedup}
-}
-
-// pointerLess orders pointers token by token, numeric tokens numerically,
-// so that /attachments/2 comes before /attachments/10.
-func pointerLess(a, b string) bool {
-	ta, tb := strings.Split(a, "/"), strings.Split(b, "/")
-	for i := 0; i < len(ta) && i < len(tb); i++ {
-		if ta[i] == tb[i] {
-			continue
-		}
-		na, oka := atoi(ta[i])
-		nb, okb := atoi(tb[i])
-		if oka && okb {
-			return na < nb
-		}
-		return ta[i] < tb[i]
+	sorted := schemacheck.Sort(in)
+	out := make([]Violation, len(sorted))
+	for i, v := range sorted {
+		out[i] = Violation(v)
 	}
-	return len(ta) < len(tb)
-}
-
-func atoi(s string) (int, bool) {
-	if s == "" || len(s) > 9 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
+	return &ValidationError{Violations: out}
 }

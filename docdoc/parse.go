@@ -51,7 +51,7 @@ func ParseBytes(data []byte) (*Document, error) {
 // rules, not the strict-reading checks, which belong to the reader.
 func FromTree(tree any) (*Document, error) {
 	var vs violations
-	mustSchema().violations(tree, &vs)
+	schemaViolations(tree, &vs)
 	doc := documentOf(tree)
 	checkRules(doc, tree, &vs)
 	if err := vs.err(); err != nil {
