@@ -63,18 +63,7 @@ Exit status: 0 every file valid, 1 any file invalid, 2 usage or I/O error.`)
 		}
 		reports = append(reports, rs...)
 	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(reports); err != nil {
-			return exitUsage
-		}
-		return status
-	}
-	for _, r := range reports {
-		fmt.Fprintf(e.stdout, "%s: %s: %s: %s\n", r.File, r.Pointer, r.Rule, r.Message)
-	}
+	printReports(e, reports, *asJSON)
 	return status
 }
 
