@@ -1,0 +1,19 @@
+// Package exchange carries official documents and data between the nodes
+// of an e-government extranet: signed, paperless, and with proof of
+// delivery.
+//
+// Every message has an [Envelope] (schema: [EnvelopeSchema], $id
+// [EnvelopeSchemaID]) that says what it is ([Kind]: a document, a receipt,
+// a recall or urge of a document not yet signed for, a data call or its
+// answer), who sends it to whom (organs by 统一社会信用代码 and their nodes),
+// which conversation it belongs to and which message it answers, when it
+// was created and when it expires, and the media type, size and digest of
+// the payload that travels beside it, so that a payload of any size can be
+// streamed and checked without being held in memory. The sending node
+// signs the envelope.
+//
+// [ParseEnvelope] reads an envelope strictly, validates it against the
+// schema and checks what a schema cannot (check characters, time order,
+// which kinds need replyTo or resource), reporting every problem with a
+// JSON Pointer and a stable rule id as an [*EnvelopeError].
+package exchange
