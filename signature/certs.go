@@ -1,0 +1,105 @@
+package signature
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
+)
+
+// ParseCertificate parses one DER certificate. Certificates with SM2 keys
+// or SM2 signatures, which crypto/x509 does not read, are parsed with
+// gmsm's smx509 and returned as the same *x509.Certificate type (smx509's
+// Certificate has x509.Certificate's layout).
+func ParseCertificate(der []byte) (*x509.Certificate, error) {
+	c, err := x509.ParseCertificate(der)
+	if err == nil {
+		return c, nil
+	}
+	sc, serr := smx509.ParseCertificate(der)
+	if serr != nil {
+		return nil, err
+	}
+	return sc.ToX509(), nil
+}
+
+// ParseCertificatesPEM parses every "CERTIFICATE" block of PEM data, in
+// order, and fails on any other block or on none.
+func ParseCertificatesPEM(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("signature: PEM block %q where a CERTIFICATE was expected", b.Type)
+		}
+		c, err := ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("signature: no PEM CERTIFICATE block found")
+	}
+	return certs, nil
+}
+
+// EncodeCertificatesPEM returns certs as concatenated PEM blocks.
+func EncodeCertificatesPEM(certs ...*x509.Certificate) []byte {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out
+}
+
+// ParsePrivateKeyPEM parses a PKCS #8 "PRIVATE KEY" PEM block holding an
+// Ed25519, ECDSA P-256, RSA or SM2 key.
+func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != "PRIVATE KEY" {
+		return nil, errors.New("signature: no PEM PRIVATE KEY (PKCS #8) block found")
+	}
+	k, err := smx509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrKey, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: key of type %T cannot sign", ErrKey, k)
+	}
+	if _, err := AlgorithmForKey(s.Public()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// EncodePrivateKeyPEM returns key as a PKCS #8 "PRIVATE KEY" PEM block.
+// Write it to a file only with mode 0600.
+func EncodePrivateKeyPEM(key crypto.Signer) ([]byte, error) {
+	var der []byte
+	var err error
+	if k, ok := key.(*sm2.PrivateKey); ok {
+		der, err = smx509.MarshalPKCS8PrivateKey(k)
+	} else {
+		der, err = x509.MarshalPKCS8PrivateKey(key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// isSM2Cert reports whether c has an SM2 key or an SM2 signature, so that
+// its chain must be verified with smx509.
+func isSM2Cert(c *x509.Certificate) bool {
+	return sm2.IsSM2PublicKey(c.PublicKey) || c.SignatureAlgorithm == x509.UnknownSignatureAlgorithm
+}
