@@ -103,3 +103,13 @@ func EncodePrivateKeyPEM(key crypto.Signer) ([]byte, error) {
 func isSM2Cert(c *x509.Certificate) bool {
 	return sm2.IsSM2PublicKey(c.PublicKey) || c.SignatureAlgorithm == x509.UnknownSignatureAlgorithm
 }
+
+// CheckSignatureFrom checks that parent's key signed cert, for every key
+// type of this package (SM2 through smx509). It checks no names, times or
+// usages.
+func CheckSignatureFrom(cert, parent *x509.Certificate) error {
+	if isSM2Cert(cert) || isSM2Cert(parent) {
+		return (*smx509.Certificate)(cert).CheckSignatureFrom((*smx509.Certificate)(parent))
+	}
+	return cert.CheckSignatureFrom(parent)
+}
