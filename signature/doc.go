@@ -13,11 +13,21 @@
 //
 //	{"protected": BASE64URL(header), "signature": BASE64URL(sig)}
 //
-// and the payload is the RFC 8785 canonical form of the document with the
-// "signatures" member removed (package [github.com/egovkit/egovkit/signature/jcs]).
-// So every seal is independent: adding a seal does not disturb the others,
-// a joint document (联合行文) carries one seal per issuing organ, and a
-// receiver that re-indents or reorders the JSON still verifies it.
+// whose detached data is the RFC 8785 canonical form of the document with
+// the "signatures" member removed (package
+// [github.com/egovkit/egovkit/signature/jcs]). So every seal is
+// independent: adding a seal does not disturb the others, a joint document
+// (联合行文) carries one seal per issuing organ, and a receiver that
+// re-indents or reorders the JSON still verifies it.
+//
+// The detached data is bound the way JAdES binds detached content by
+// digest (sigD with the ObjectIdByURIHash mechanism): the protected header
+// carries SHA-256 of the canonical bytes, the JWS payload is empty, and the
+// signature covers BASE64URL(protected) || ".". The document is hashed once
+// with SHA-256 and the signature algorithm then works on the short header,
+// not on the whole document again; sigD is listed in crit, so a generic JWS
+// verifier that does not compare the digest refuses the seal instead of
+// accepting it for any document.
 //
 // The protected header carries, following ETSI TS 119 182-1 (JAdES) where
 // it has a parameter for the purpose:
@@ -26,13 +36,16 @@
 //     ([SM2SM3]: SM2 with SM3, GB/T 32918.2 and GB/T 35276, default user ID
 //     "1234567812345678", signature r‖s in 64 bytes);
 //   - "x5c": the signer's chain, seal certificate first (RFC 7515 §4.1.6);
+//   - "sigD": {"mId": [SigDMechanism], "pars": [[SigDObject]], "hashM":
+//     "S256", "hashV": [BASE64URL(SHA-256(canonical document))]};
 //   - "sigT": the claimed signing time, RFC 3339 in UTC (JAdES);
 //   - "seal": the seal's identity {"name", "orgId"}: the organ's name and
 //     its 统一社会信用代码 (GB 32100), which must equal the identity in the
 //     certificate: Subject O and organizationIdentifier "NTRCN-<code>"
 //     ([CertificateIdentity], [SubjectFor]);
-//   - "crit": ["seal", "sigT"], so that a verifier that does not know these
-//     parameters refuses the signature rather than ignoring them.
+//   - "crit": ["seal", "sigD", "sigT"], so that a verifier that does not
+//     know these parameters refuses the signature rather than ignoring
+//     them; this verifier requires all three to be listed.
 //
 // The unprotected "header" may hold only "kid" and "etsiU", the JAdES
 // unsigned-properties array, reserved for an RFC 3161 signature timestamp

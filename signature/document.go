@@ -2,9 +2,8 @@ package signature
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -30,7 +29,8 @@ const (
 // SealDocument returns doc, a JSON object, with one more seal by s appended
 // to its signatures array (created if absent). The rest of the document's
 // bytes are kept as they are; only the array changes. The new seal signs
-// the canonical form of doc without its signatures member.
+// the SHA-256 of the canonical form of doc without its signatures member
+// (see the package documentation for the header).
 func SealDocument(doc []byte, s *Signer) ([]byte, error) {
 	var c jcs.Canonicalizer
 	canon, sigs, err := c.AppendWithout(nil, doc, SignaturesMember)
@@ -44,48 +44,25 @@ func SealDocument(doc []byte, s *Signer) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	entry, err := json.Marshal(sig)
-	if err != nil {
-		return nil, err
-	}
-	return spliceSignature(doc, entry)
+	return spliceSignature(doc, sig.appendJSON(nil), &c)
 }
 
 // spliceSignature inserts entry at the end of doc's top-level signatures
-// array, or adds the member; doc has been checked already.
-func spliceSignature(doc, entry []byte) ([]byte, error) {
-	sc, err := strictjson.NewScanner(doc, strictjson.Limits{MaxBytes: MaxDocumentBytes, MaxDepth: MaxDocumentDepth})
-	if err != nil {
-		return nil, err
-	}
-	insertAt, prefix, suffix := -1, "", ""
-	inSigs, sigsEmpty := false, true
-	for {
-		k, err := sc.Next()
-		if err != nil {
-			return nil, err
+// array, or adds the member, using the spans c found while canonicalising.
+func spliceSignature(doc, entry []byte, c *jcs.Canonicalizer) ([]byte, error) {
+	start, end, objEnd := c.RemovedSpan()
+	var insertAt int
+	var prefix, suffix string
+	if start >= 0 {
+		insertAt = end - 1 // the array's ']'
+		if hasElements(doc[start+1 : insertAt]) {
+			prefix = ","
 		}
-		if k == strictjson.End {
-			break
-		}
-		switch {
-		case k == strictjson.Name && sc.Depth() == 1 && sc.StringValue() == SignaturesMember:
-			inSigs = true
-		case inSigs && sc.Depth() == 2 && k != strictjson.ArrayStart && k != strictjson.ArrayEnd:
-			sigsEmpty = false
-		case inSigs && sc.Depth() == 3 && (k == strictjson.ObjectStart || k == strictjson.ArrayStart):
-			sigsEmpty = false
-		case inSigs && k == strictjson.ArrayEnd && sc.Depth() == 1:
-			insertAt, inSigs = sc.Offset(), false
-			if !sigsEmpty {
-				prefix = ","
-			}
-		case k == strictjson.ObjectEnd && sc.Depth() == 0 && insertAt < 0:
-			insertAt = sc.Offset()
-			prefix, suffix = `"`+SignaturesMember+`":[`, "]"
-			if hasMembers(doc[:insertAt]) {
-				prefix = "," + prefix
-			}
+	} else {
+		insertAt = objEnd
+		prefix, suffix = `"`+SignaturesMember+`":[`, "]"
+		if hasMembers(doc[:insertAt]) {
+			prefix = "," + prefix
 		}
 	}
 	out := make([]byte, 0, len(doc)+len(entry)+len(prefix)+len(suffix))
@@ -95,6 +72,19 @@ func spliceSignature(doc, entry []byte) ([]byte, error) {
 	out = append(out, suffix...)
 	out = append(out, doc[insertAt:]...)
 	return out, nil
+}
+
+// hasElements reports whether the text between an array's brackets holds
+// anything but white space.
+func hasElements(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // hasMembers reports whether the object text before its closing brace has
@@ -190,15 +180,14 @@ func VerifyDocument(ctx context.Context, doc []byte, v *Verifier, policy Policy)
 		rep.Err = ErrNoSeals
 		return rep, rep.Err
 	}
-	enc := make([]byte, base64.RawURLEncoding.EncodedLen(len(canon)))
-	base64.RawURLEncoding.Encode(enc, canon)
+	digest := sha256.Sum256(canon)
 	var errs []error
 	for i, e := range entries {
 		res := SealResult{Index: i}
 		sig, err := signatureFromTree(e)
 		if err == nil {
 			var vd *Verified
-			vd, err = v.verifyEncoded(ctx, sig, enc)
+			vd, err = v.verifyDigest(ctx, sig, digest)
 			res.Identity, res.Algorithm, res.SigningTime = vd.Identity, vd.Algorithm, vd.SigningTime
 			res.Certificate, res.Chain = vd.Certificate, vd.Chain
 			if err == nil && vd.Identity.IsZero() {

@@ -16,7 +16,7 @@ func NewSignerUnchecked(key crypto.Signer, chain []*x509.Certificate, id Identit
 	return s
 }
 
-// SignWithHeader signs payload with a caller-written protected header.
-func SignWithHeader(s *Signer, header []byte, payload []byte) (Signature, error) {
-	return s.signWithHeader(header, payload)
+// SignWithHeader signs with a caller-written protected header.
+func SignWithHeader(s *Signer, header []byte) (Signature, error) {
+	return s.signWithHeader(header)
 }

@@ -16,8 +16,10 @@ import (
 )
 
 // Signature is one detached JWS in the flattened JSON serialisation
-// (RFC 7515 §7.2.2 with the payload omitted as in Appendix F): the payload
-// is supplied by the verifier, here the canonical form of the document.
+// (RFC 7515 §7.2.2 with the payload omitted as in Appendix F). The
+// detached data (for a document, its canonical form) is supplied by the
+// verifier and bound by its SHA-256 in the protected header's sigD; the
+// JWS payload itself is empty.
 type Signature struct {
 	// Protected is the base64url-encoded protected header.
 	Protected string `json:"protected"`
@@ -42,6 +44,7 @@ type Unprotected struct {
 const (
 	headerSigningTime = "sigT" // JAdES claimed signing time
 	headerSeal        = "seal" // egovkit: the seal's identity {"name","orgId"}
+	headerSigD        = "sigD" // JAdES signed data: the document's digest
 )
 
 // ParseSignature reads one flattened detached JWS object strictly: valid
@@ -131,10 +134,38 @@ func unprotectedFromTree(v any) (*Unprotected, error) {
 	return h, nil
 }
 
-// MarshalJSON writes the signature object with members in canonical order.
+// MarshalJSON writes the signature object with its members in canonical
+// order: header (if any), protected, signature.
 func (s Signature) MarshalJSON() ([]byte, error) {
-	type plain Signature
-	return json.Marshal(plain(s))
+	if s.Header != nil {
+		type plain Signature
+		return json.Marshal(plain(s))
+	}
+	if !isB64URL(s.Protected) || !isB64URL(s.Signature) {
+		type plain Signature
+		return json.Marshal(plain(s))
+	}
+	return s.appendJSON(nil), nil
+}
+
+// appendJSON writes a signature without an unprotected header whose
+// fields hold only base64url characters, which need no escaping.
+func (s Signature) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"protected":"`...)
+	dst = append(dst, s.Protected...)
+	dst = append(dst, `","signature":"`...)
+	dst = append(dst, s.Signature...)
+	return append(dst, `"}`...)
+}
+
+func isB64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Signer signs payloads as detached JWS with one key and its certificate
@@ -148,8 +179,7 @@ type Signer struct {
 	clock    func() time.Time
 	rand     io.Reader
 
-	// The protected header is fixed but for sigT: prefix + time + suffix.
-	hdrPrefix, hdrSuffix []byte
+	hdrPrefix, hdrMiddle, hdrSuffix []byte
 }
 
 // SignerOption configures [NewSigner]. Options are created only by this
@@ -236,21 +266,26 @@ func (s *Signer) Identity() Identity { return s.identity }
 func (s *Signer) Certificate() *x509.Certificate { return s.chain[0] }
 
 func (s *Signer) buildHeader() {
-	// Members in lexicographic order: alg, crit, seal, sigT, x5c.
+	// Members in lexicographic order: alg, crit, seal, sigD, sigT, x5c.
+	// The header is fixed but for the document digest and sigT:
+	// hdrPrefix + digest + hdrMiddle + time + hdrSuffix.
 	var b bytes.Buffer
 	b.WriteString(`{"alg":`)
 	writeJSONString(&b, string(s.alg))
 	if s.identity.IsZero() {
-		b.WriteString(`,"crit":["sigT"]`)
+		b.WriteString(`,"crit":["sigD","sigT"]`)
 	} else {
-		b.WriteString(`,"crit":["seal","sigT"],"seal":{"name":`)
+		b.WriteString(`,"crit":["seal","sigD","sigT"],"seal":{"name":`)
 		writeJSONString(&b, s.identity.Name)
 		b.WriteString(`,"orgId":`)
 		writeJSONString(&b, s.identity.OrgID)
 		b.WriteString(`}`)
 	}
-	b.WriteString(`,"sigT":"`)
+	b.WriteString(`,"sigD":{"hashM":"S256","hashV":["`)
 	s.hdrPrefix = append([]byte(nil), b.Bytes()...)
+	b.Reset()
+	b.WriteString(`"],"mId":"` + SigDMechanism + `","pars":["` + SigDObject + `"]},"sigT":"`)
+	s.hdrMiddle = append([]byte(nil), b.Bytes()...)
 	b.Reset()
 	b.WriteString(`","x5c":[`)
 	for i, c := range s.chain {
@@ -271,42 +306,49 @@ func writeJSONString(b *bytes.Buffer, s string) {
 }
 
 // Sign returns a detached signature over payload, with the signing time
-// from the signer's clock.
+// from the signer's clock: the protected header carries SHA-256(payload)
+// in sigD, and the JWS payload is empty.
 func (s *Signer) Sign(payload []byte) (Signature, error) {
-	enc := make([]byte, base64.RawURLEncoding.EncodedLen(len(payload)))
-	base64.RawURLEncoding.Encode(enc, payload)
-	return s.signEncoded(enc)
+	d := sha256.Sum256(payload)
+	return s.signDigest(d)
 }
 
-// signEncoded signs with the payload already base64url-encoded.
-func (s *Signer) signEncoded(encPayload []byte) (Signature, error) {
+func (s *Signer) signDigest(d [32]byte) (Signature, error) {
 	t := s.clock().UTC().Truncate(time.Second)
-	hdr := make([]byte, 0, len(s.hdrPrefix)+len(s.hdrSuffix)+20)
+	hdr := make([]byte, 0, len(s.hdrPrefix)+len(s.hdrMiddle)+len(s.hdrSuffix)+64)
 	hdr = append(hdr, s.hdrPrefix...)
+	hdr = base64.RawURLEncoding.AppendEncode(hdr, d[:])
+	hdr = append(hdr, s.hdrMiddle...)
 	hdr = t.AppendFormat(hdr, time.RFC3339)
 	hdr = append(hdr, s.hdrSuffix...)
-	return s.signProtected(hdr, encPayload)
+	return s.signProtected(hdr)
 }
 
-// signWithHeader signs payload under the given protected header bytes.
-func (s *Signer) signWithHeader(hdr, payload []byte) (Signature, error) {
-	enc := make([]byte, base64.RawURLEncoding.EncodedLen(len(payload)))
-	base64.RawURLEncoding.Encode(enc, payload)
-	return s.signProtected(hdr, enc)
+// signWithHeader signs under the given protected header bytes.
+func (s *Signer) signWithHeader(hdr []byte) (Signature, error) {
+	return s.signProtected(hdr)
 }
 
-func (s *Signer) signProtected(hdr, encPayload []byte) (Signature, error) {
-	protected := base64.RawURLEncoding.EncodeToString(hdr)
-	input := make([]byte, 0, len(protected)+1+len(encPayload))
-	input = append(input, protected...)
+// signProtected signs BASE64URL(header) '.' with the empty payload.
+func (s *Signer) signProtected(hdr []byte) (Signature, error) {
+	input := make([]byte, 0, base64.RawURLEncoding.EncodedLen(len(hdr))+1)
+	input = base64.RawURLEncoding.AppendEncode(input, hdr)
 	input = append(input, '.')
-	input = append(input, encPayload...)
 	sig, err := signRaw(s.rand, s.key, s.alg, s.uid, input)
 	if err != nil {
 		return Signature{}, fmt.Errorf("signature: signing with %s: %w", s.alg, err)
 	}
-	return Signature{Protected: protected, Signature: base64.RawURLEncoding.EncodeToString(sig)}, nil
+	return Signature{Protected: string(input[:len(input)-1]), Signature: base64.RawURLEncoding.EncodeToString(sig)}, nil
 }
+
+// SigDMechanism and SigDObject are the values of the sigD header: the
+// JAdES (ETSI TS 119 182-1) mechanism that references detached data by a
+// URI and signs its digest, and the URI egovkit gives the canonical
+// document.
+const (
+	SigDMechanism = "http://uri.etsi.org/19182/ObjectIdByURIHash"
+	SigDObject    = "urn:egovkit:jcs-document"
+)
 
 // header is a parsed, checked protected header.
 type header struct {
@@ -316,6 +358,8 @@ type header struct {
 	identity    Identity
 	x5tS256     string
 	kid         bool
+	digest      []byte // sigD hashV[0]
+	crit        map[string]bool
 }
 
 // decodeB64URL decodes strict unpadded base64url (RFC 7515 §2): only the
@@ -361,7 +405,7 @@ var registeredParams = map[string]bool{"alg": true, "jku": true, "jwk": true, "k
 	"x5t": true, "x5t#S256": true, "typ": true, "cty": true, "crit": true}
 
 // understood crit names.
-var critUnderstood = map[string]bool{headerSigningTime: true, headerSeal: true}
+var critUnderstood = map[string]bool{headerSigningTime: true, headerSeal: true, headerSigD: true}
 
 // maxChainCerts bounds x5c.
 const maxChainCerts = 8
@@ -446,6 +490,12 @@ func (v *Verifier) parseHeader(protected string) (*header, error) {
 				return nil, err
 			}
 			h.signingTime = t
+		case headerSigD:
+			d, err := sigDFromTree(val)
+			if err != nil {
+				return nil, err
+			}
+			h.digest = d
 		case headerSeal:
 			id, err := identityFromTree(val)
 			if err != nil {
@@ -453,9 +503,11 @@ func (v *Verifier) parseHeader(protected string) (*header, error) {
 			}
 			h.identity = id
 		case "crit":
-			if err := checkCrit(val, m); err != nil {
+			crit, err := checkCrit(val, m)
+			if err != nil {
 				return nil, err
 			}
+			h.crit = crit
 		default:
 			return nil, &HeaderError{Param: k, Reason: "unknown protected header parameter"}
 		}
@@ -466,34 +518,83 @@ func (v *Verifier) parseHeader(protected string) (*header, error) {
 	if h.signingTime.IsZero() {
 		return nil, &MalformedError{Field: headerSigningTime, Reason: "missing: the signing time is required"}
 	}
+	if h.digest == nil {
+		return nil, &MalformedError{Field: headerSigD, Reason: "missing: the digest of the signed document is required"}
+	}
+	// A verifier that skipped sigD would accept the header for any
+	// document; crit makes every conforming verifier process it.
+	for _, name := range []string{headerSigD, headerSigningTime} {
+		if !h.crit[name] {
+			return nil, &HeaderError{Param: "crit", Reason: strconv.Quote(name) + " must be listed as critical"}
+		}
+	}
+	if !h.identity.IsZero() && !h.crit[headerSeal] {
+		return nil, &HeaderError{Param: "crit", Reason: `"seal" must be listed as critical`}
+	}
 	return h, nil
 }
 
-func checkCrit(val any, m map[string]any) error {
+func checkCrit(val any, m map[string]any) (map[string]bool, error) {
 	a, ok := val.([]any)
 	if !ok || len(a) == 0 {
-		return &HeaderError{Param: "crit", Reason: "expected a non-empty array of names (RFC 7515 §4.1.11)"}
+		return nil, &HeaderError{Param: "crit", Reason: "expected a non-empty array of names (RFC 7515 §4.1.11)"}
 	}
 	seen := map[string]bool{}
 	for _, e := range a {
 		s, ok := e.(string)
 		if !ok || s == "" {
-			return &HeaderError{Param: "crit", Reason: "expected names (strings)"}
+			return nil, &HeaderError{Param: "crit", Reason: "expected names (strings)"}
 		}
 		switch {
 		case seen[s]:
-			return &HeaderError{Param: "crit", Reason: strconv.Quote(s) + " listed twice"}
+			return nil, &HeaderError{Param: "crit", Reason: strconv.Quote(s) + " listed twice"}
 		case registeredParams[s]:
-			return &HeaderError{Param: "crit", Reason: strconv.Quote(s) + " is a registered parameter and must not be listed"}
+			return nil, &HeaderError{Param: "crit", Reason: strconv.Quote(s) + " is a registered parameter and must not be listed"}
 		case !critUnderstood[s]:
-			return &HeaderError{Param: "crit", Reason: strconv.Quote(s) + " is not understood by this verifier"}
+			return nil, &HeaderError{Param: "crit", Reason: strconv.Quote(s) + " is not understood by this verifier"}
 		}
 		if _, ok := m[s]; !ok {
-			return &HeaderError{Param: "crit", Reason: strconv.Quote(s) + " is listed but absent from the header"}
+			return nil, &HeaderError{Param: "crit", Reason: strconv.Quote(s) + " is listed but absent from the header"}
 		}
 		seen[s] = true
 	}
-	return nil
+	return seen, nil
+}
+
+// sigDFromTree reads the sigD header: exactly the mechanism
+// [SigDMechanism], one reference [SigDObject], hash method S256 and one
+// base64url SHA-256 value.
+func sigDFromTree(v any) ([]byte, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &MalformedError{Field: headerSigD, Reason: "expected an object"}
+	}
+	if len(m) != 4 {
+		return nil, &MalformedError{Field: headerSigD, Reason: "expected exactly mId, pars, hashM and hashV"}
+	}
+	if s, _ := m["mId"].(string); s != SigDMechanism {
+		return nil, &HeaderError{Param: headerSigD, Reason: "mId must be " + SigDMechanism}
+	}
+	if s, _ := m["hashM"].(string); s != "S256" {
+		return nil, &HeaderError{Param: headerSigD, Reason: `hashM must be "S256"`}
+	}
+	pars, _ := m["pars"].([]any)
+	if len(pars) != 1 || pars[0] != SigDObject {
+		return nil, &HeaderError{Param: headerSigD, Reason: "pars must be [" + strconv.Quote(SigDObject) + "]"}
+	}
+	hv, _ := m["hashV"].([]any)
+	if len(hv) != 1 {
+		return nil, &MalformedError{Field: headerSigD + ".hashV", Reason: "expected one digest"}
+	}
+	s, _ := hv[0].(string)
+	d, err := decodeB64URL(headerSigD+".hashV[0]", s, 32)
+	if err != nil {
+		return nil, err
+	}
+	if len(d) != sha256.Size {
+		return nil, &MalformedError{Field: headerSigD + ".hashV[0]", Reason: "expected a 32-byte SHA-256 digest"}
+	}
+	return d, nil
 }
 
 func identityFromTree(v any) (Identity, error) {

@@ -78,7 +78,7 @@ func TestSM2CrossCheck(t *testing.T) {
 		rs, err := base64.RawURLEncoding.DecodeString(sig.Signature)
 		require.NoError(t, err)
 		require.Len(t, rs, 64)
-		msg := []byte(sig.Protected + "." + base64.RawURLEncoding.EncodeToString(payload))
+		msg := []byte(sig.Protected + ".") // the JWS payload is empty; sigD carries the digest
 		pub := c.Cert.PublicKey.(*ecdsa.PublicKey)
 
 		za, err := sm2.CalculateZA(pub, []byte(signature.DefaultSM2UserID))
@@ -337,6 +337,15 @@ func TestHeaderAttacks(t *testing.T) {
 		{"seal extra member", with(func(m map[string]any) { m["seal"] = map[string]any{"name": "a", "orgId": "b", "x": "c"} }), signature.ErrMalformed, ""},
 		{"x5t#S256 mismatch", with(func(m map[string]any) { m["x5t#S256"] = "AAAA" }), signature.ErrHeader, "x5t#S256"},
 		{"seal swapped (signature breaks)", with(func(m map[string]any) { m["seal"] = map[string]any{"name": orgFinance.Name, "orgId": orgFinance.OrgID} }), signature.ErrBadSignature, ""},
+		{"no sigD", with(func(m map[string]any) { delete(m, "sigD"); m["crit"] = []any{"seal", "sigT"} }), signature.ErrMalformed, ""},
+		{"sigD not critical", with(func(m map[string]any) { m["crit"] = []any{"seal", "sigT"} }), signature.ErrHeader, "crit"},
+		{"sigT not critical", with(func(m map[string]any) { m["crit"] = []any{"seal", "sigD"} }), signature.ErrHeader, "crit"},
+		{"seal not critical", with(func(m map[string]any) { m["crit"] = []any{"sigD", "sigT"} }), signature.ErrHeader, "crit"},
+		{"sigD other mechanism", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["mId"] = "http://uri.etsi.org/19182/HttpHeaders"; m["sigD"] = sd }), signature.ErrHeader, "sigD"},
+		{"sigD SHA-1", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["hashM"] = "S1"; m["sigD"] = sd }), signature.ErrHeader, "sigD"},
+		{"sigD two objects", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["pars"] = []any{"a", "b"}; m["sigD"] = sd }), signature.ErrHeader, "sigD"},
+		{"sigD short digest", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["hashV"] = []any{"AAAA"}; m["sigD"] = sd }), signature.ErrMalformed, ""},
+		{"sigD extra member", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["ctys"] = []any{"json"}; m["sigD"] = sd }), signature.ErrMalformed, ""},
 		{"not JSON", signature.Signature{Protected: base64.RawURLEncoding.EncodeToString([]byte(`{"alg":`)), Signature: good.Signature}, signature.ErrMalformed, ""},
 		{"duplicate alg", signature.Signature{Protected: base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","alg":"none"}`)), Signature: good.Signature}, signature.ErrMalformed, ""},
 		{"header array", signature.Signature{Protected: base64.RawURLEncoding.EncodeToString([]byte(`[]`)), Signature: good.Signature}, signature.ErrMalformed, ""},
@@ -369,6 +378,14 @@ func TestHeaderAttacks(t *testing.T) {
 	require.ErrorAs(t, err, &mm)
 	assert.Equal(t, signature.ES256, mm.Header)
 	assert.Equal(t, signature.EdDSA, mm.Key)
+}
+
+func copyMap(v any) map[string]any {
+	out := map[string]any{}
+	for k, x := range v.(map[string]any) {
+		out[k] = x
+	}
+	return out
 }
 
 func mustSign(t *testing.T, c *pki.TestChain, payload []byte) signature.Signature {

@@ -3,8 +3,8 @@ package signature
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"sync"
@@ -211,7 +211,8 @@ type Verified struct {
 // none, HMAC, unknown or disallowed algorithms, jwk/jku/x5u, unknown
 // parameters and crit entries; parses the x5c chain; takes the algorithm
 // from the signing certificate's key and refuses a header alg that differs;
-// verifies the signature over BASE64URL(header) '.' BASE64URL(payload);
+// verifies the signature over BASE64URL(header) '.' (the payload is
+// empty) and that the header's sigD digest is SHA-256(payload);
 // verifies the chain to a trust anchor at the signing time and at the
 // verification time, with the digitalSignature or nonRepudiation key usage;
 // checks revocation at the verification time; and checks that a seal
@@ -222,12 +223,10 @@ type Verified struct {
 // no certificate parsing or chain building; revocation is checked every
 // time.
 func (v *Verifier) Verify(ctx context.Context, sig Signature, payload []byte) (*Verified, error) {
-	enc := make([]byte, base64.RawURLEncoding.EncodedLen(len(payload)))
-	base64.RawURLEncoding.Encode(enc, payload)
-	return v.verifyEncoded(ctx, sig, enc)
+	return v.verifyDigest(ctx, sig, sha256.Sum256(payload))
 }
 
-func (v *Verifier) verifyEncoded(ctx context.Context, sig Signature, encPayload []byte) (*Verified, error) {
+func (v *Verifier) verifyDigest(ctx context.Context, sig Signature, digest [32]byte) (*Verified, error) {
 	out := &Verified{}
 	h, err := v.parseHeader(sig.Protected)
 	if err != nil {
@@ -260,12 +259,14 @@ func (v *Verifier) verifyEncoded(ctx context.Context, sig Signature, encPayload 
 	if h.x5tS256 != "" && h.x5tS256 != x5tS256(leaf) {
 		return out, &HeaderError{Param: "x5t#S256", Reason: "does not match the first x5c certificate"}
 	}
-	input := make([]byte, 0, len(sig.Protected)+1+len(encPayload))
+	input := make([]byte, 0, len(sig.Protected)+1)
 	input = append(input, sig.Protected...)
 	input = append(input, '.')
-	input = append(input, encPayload...)
 	if err := verifyRaw(leaf.PublicKey, keyAlg, v.uid, input, sigBytes); err != nil {
 		return out, err
+	}
+	if subtle.ConstantTimeCompare(h.digest, digest[:]) != 1 {
+		return out, fmt.Errorf("%w: the document's SHA-256 differs from the one the seal signed (sigD)", ErrBadSignature)
 	}
 	at := v.clock()
 	if h.signingTime.After(at.Add(v.skew)) {

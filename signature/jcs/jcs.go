@@ -73,6 +73,9 @@ type Canonicalizer struct {
 	omitting bool
 	omitted  []byte
 	found    bool
+
+	removedStart, removedEnd int // input span of the removed value
+	topEnd                   int // input offset of the top-level closing brace
 }
 
 // member is one object member written to out[start:end] as "name":value.
@@ -105,6 +108,15 @@ func (c *Canonicalizer) Append(dst, data []byte) ([]byte, error) {
 // that member.
 func (c *Canonicalizer) AppendWithout(dst, data []byte, name string) (out, removed []byte, err error) {
 	return c.run(dst, data, name, true)
+}
+
+// RemovedSpan returns the input offsets [start, end) of the value of the
+// member that the last [Canonicalizer.AppendWithout] call removed, and the
+// offset of the top-level object's closing brace, so that a caller can
+// splice the original text (add a signature to a document, say) without
+// reading it again. start and end are -1 when the member was absent.
+func (c *Canonicalizer) RemovedSpan() (start, end, objectEnd int) {
+	return c.removedStart, c.removedEnd, c.topEnd
 }
 
 // Canonicalize returns the canonical form of the JSON text data, or an
@@ -150,6 +162,7 @@ func (c *Canonicalizer) run(dst, data []byte, omit string, omitting bool) ([]byt
 	c.members = c.members[:0]
 	c.names = c.names[:0]
 	c.omit, c.omitting, c.found, c.omitted = omit, omitting, false, nil
+	c.removedStart, c.removedEnd, c.topEnd = -1, -1, -1
 	k, err := c.sc.Next()
 	if err != nil {
 		return dst, nil, c.fail(err)
@@ -163,6 +176,9 @@ func (c *Canonicalizer) run(dst, data []byte, omit string, omitting bool) ([]byt
 	}
 	if err := c.value(k, omitting); err != nil {
 		return dst, nil, c.fail(err)
+	}
+	if omitting {
+		c.topEnd = c.sc.Offset()
 	}
 	if _, err := c.sc.Next(); err != nil {
 		return dst, nil, c.fail(err)
@@ -265,6 +281,7 @@ func (c *Canonicalizer) object(top bool) error {
 		if err != nil {
 			return err
 		}
+		valueOffset := c.sc.Offset()
 		if err := c.value(k, false); err != nil {
 			return err
 		}
@@ -273,6 +290,7 @@ func (c *Canonicalizer) object(top bool) error {
 				return c.duplicate(m)
 			}
 			c.found = true
+			c.removedStart, c.removedEnd = valueOffset, c.sc.Offset()+lastTokenLen(k, c.sc.Raw())
 			c.omitted = append([]byte(nil), c.out[valueStart:]...)
 			c.out = c.out[:start]
 			continue
@@ -286,6 +304,19 @@ func (c *Canonicalizer) object(top bool) error {
 	c.members = c.members[:base]
 	c.out = append(c.out, '}')
 	return nil
+}
+
+// lastTokenLen is the input length of the last token of a value whose
+// first token was of kind first: a closing bracket, a string with its
+// quotes, or a number or literal.
+func lastTokenLen(first strictjson.Kind, raw []byte) int {
+	switch first {
+	case strictjson.ObjectStart, strictjson.ArrayStart:
+		return 1
+	case strictjson.String:
+		return len(raw) + 2
+	}
+	return len(raw)
 }
 
 // sortMembers puts the members of the object whose content starts at
