@@ -341,7 +341,11 @@ func TestHeaderAttacks(t *testing.T) {
 		{"sigD not critical", with(func(m map[string]any) { m["crit"] = []any{"seal", "sigT"} }), signature.ErrHeader, "crit"},
 		{"sigT not critical", with(func(m map[string]any) { m["crit"] = []any{"seal", "sigD"} }), signature.ErrHeader, "crit"},
 		{"seal not critical", with(func(m map[string]any) { m["crit"] = []any{"sigD", "sigT"} }), signature.ErrHeader, "crit"},
-		{"sigD other mechanism", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["mId"] = "http://uri.etsi.org/19182/HttpHeaders"; m["sigD"] = sd }), signature.ErrHeader, "sigD"},
+		{"sigD other mechanism", with(func(m map[string]any) {
+			sd := copyMap(m["sigD"])
+			sd["mId"] = "http://uri.etsi.org/19182/HttpHeaders"
+			m["sigD"] = sd
+		}), signature.ErrHeader, "sigD"},
 		{"sigD SHA-1", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["hashM"] = "S1"; m["sigD"] = sd }), signature.ErrHeader, "sigD"},
 		{"sigD two objects", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["pars"] = []any{"a", "b"}; m["sigD"] = sd }), signature.ErrHeader, "sigD"},
 		{"sigD short digest", with(func(m map[string]any) { sd := copyMap(m["sigD"]); sd["hashV"] = []any{"AAAA"}; m["sigD"] = sd }), signature.ErrMalformed, ""},
