@@ -90,8 +90,8 @@ func TestSM2CrossCheck(t *testing.T) {
 		r, ss := new(big.Int).SetBytes(rs[:32]), new(big.Int).SetBytes(rs[32:])
 		der := derSig(t, r, ss)
 		assert.True(t, sm2.VerifyASN1(pub, e, der), "gmsm verify of the digest")
-		assert.True(t, textbookSM2Verify(pub, e, r, ss), "textbook SM2 verify")
-		assert.False(t, textbookSM2Verify(pub, e, r, new(big.Int).Add(ss, big.NewInt(1))))
+		assert.True(t, textbookSM2Verify(pub, c.Cert.RawSubjectPublicKeyInfo, e, r, ss), "textbook SM2 verify")
+		assert.False(t, textbookSM2Verify(pub, c.Cert.RawSubjectPublicKeyInfo, e, r, new(big.Int).Add(ss, big.NewInt(1))))
 	}
 }
 

@@ -2,6 +2,7 @@ package signature_test
 
 import (
 	"crypto/ecdsa"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
 	"testing"
@@ -20,8 +21,12 @@ func derSig(t *testing.T, r, s *big.Int) []byte {
 // standard with math/big over the curve's parameters (a = p - 3), sharing
 // no code with gmsm: t = (r + s) mod n, (x1, y1) = [s]G + [t]P_A, and the
 // signature is valid iff (e + x1) mod n = r.
-func textbookSM2Verify(pub *ecdsa.PublicKey, e []byte, r, s *big.Int) bool {
+func textbookSM2Verify(pub *ecdsa.PublicKey, spki []byte, e []byte, r, s *big.Int) bool {
 	p := pub.Curve.Params()
+	px, py := pointFromSPKI(spki)
+	if px == nil {
+		return false
+	}
 	n := p.N
 	if r.Sign() <= 0 || s.Sign() <= 0 || r.Cmp(n) >= 0 || s.Cmp(n) >= 0 {
 		return false
@@ -33,7 +38,7 @@ func textbookSM2Verify(pub *ecdsa.PublicKey, e []byte, r, s *big.Int) bool {
 	}
 	c := affineCurve{p: p.P, a: new(big.Int).Sub(p.P, big.NewInt(3))}
 	x1, y1 := c.mul(p.Gx, p.Gy, s)
-	x2, y2 := c.mul(pub.X, pub.Y, tt)
+	x2, y2 := c.mul(px, py, tt)
 	x, _ := c.add(x1, y1, x2, y2)
 	if x == nil {
 		return false
@@ -42,6 +47,19 @@ func textbookSM2Verify(pub *ecdsa.PublicKey, e []byte, r, s *big.Int) bool {
 	R := new(big.Int).Add(ei, x)
 	R.Mod(R, n)
 	return R.Cmp(r) == 0
+}
+
+// pointFromSPKI reads the uncompressed public point 04‖X‖Y from a
+// SubjectPublicKeyInfo.
+func pointFromSPKI(spki []byte) (*big.Int, *big.Int) {
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		Key       asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(spki, &info); err != nil || len(info.Key.Bytes) != 65 || info.Key.Bytes[0] != 4 {
+		return nil, nil
+	}
+	return new(big.Int).SetBytes(info.Key.Bytes[1:33]), new(big.Int).SetBytes(info.Key.Bytes[33:])
 }
 
 // affineCurve is y² = x³ + ax + b over GF(p); nil coordinates are the

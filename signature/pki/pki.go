@@ -186,7 +186,7 @@ func (ca *CA) CreateCRL(revoked []x509.RevocationListEntry, number int64, thisUp
 	if isSM2(ca.Key.Public()) {
 		// gmsm v0.15.5 reads only the older RevokedCertificates field.
 		for _, e := range revoked {
-			rc := pkix.RevokedCertificate{SerialNumber: e.SerialNumber, RevocationTime: e.RevocationTime.UTC()} //lint:ignore SA1019 the form gmsm's CreateRevocationList reads
+			rc := pkix.RevokedCertificate{SerialNumber: e.SerialNumber, RevocationTime: e.RevocationTime.UTC()}
 			if e.ReasonCode != 0 {
 				v, err := asn1.Marshal(asn1.Enumerated(e.ReasonCode))
 				if err != nil {
