@@ -68,12 +68,14 @@ var (
 type MalformedError struct {
 	// Field names the member, such as "protected", "signature",
 	// "header.x5c[1]" or "sigT".
-	Field  string
+	Field string
+	// Reason says what is wrong and what was expected.
 	Reason string
 	// Err is the underlying error, if any (a *jcs.Error for bad JSON).
 	Err error
 }
 
+// Error implements error.
 func (e *MalformedError) Error() string {
 	s := "signature: malformed " + e.Field + ": " + e.Reason
 	if e.Err != nil {
@@ -92,10 +94,12 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 // [ErrHeader], or [ErrAlgorithm] for the "alg" parameter.
 type HeaderError struct {
 	// Param is the header parameter name, such as "alg", "jwk" or "crit".
-	Param  string
+	Param string
+	// Reason says why it is refused.
 	Reason string
 }
 
+// Error implements error.
 func (e *HeaderError) Error() string {
 	return "signature: header parameter " + strconv.Quote(e.Param) + " refused: " + e.Reason
 }
@@ -112,6 +116,7 @@ type AlgorithmMismatchError struct {
 	Key    Algorithm // what the certificate's key allows ("" if none)
 }
 
+// Error implements error.
 func (e *AlgorithmMismatchError) Error() string {
 	k := string(e.Key)
 	if k == "" {
@@ -126,11 +131,13 @@ func (e *AlgorithmMismatchError) Is(target error) bool { return target == ErrAlg
 // ExpiredError is a certificate in the chain whose validity ended before
 // the time it was checked at.
 type ExpiredError struct {
+	// Cert is the expired certificate.
 	Cert *x509.Certificate
 	// At is the time checked: the signing time or the verification time.
 	At time.Time
 }
 
+// Error implements error.
 func (e *ExpiredError) Error() string {
 	return "signature: certificate " + certName(e.Cert) + " expired at " + e.Cert.NotAfter.UTC().Format(time.RFC3339) + ", before " + e.At.UTC().Format(time.RFC3339)
 }
@@ -141,10 +148,13 @@ func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
 // NotYetValidError is a certificate in the chain whose validity starts
 // after the time it was checked at.
 type NotYetValidError struct {
+	// Cert is the certificate not yet valid.
 	Cert *x509.Certificate
-	At   time.Time
+	// At is the time checked: the signing time or the verification time.
+	At time.Time
 }
 
+// Error implements error.
 func (e *NotYetValidError) Error() string {
 	return "signature: certificate " + certName(e.Cert) + " is valid only from " + e.Cert.NotBefore.UTC().Format(time.RFC3339) + ", after " + e.At.UTC().Format(time.RFC3339)
 }
@@ -156,7 +166,9 @@ func (e *NotYetValidError) Is(target error) bool { return target == ErrNotYetVal
 // Without a trusted timestamp the signing time proves nothing, so a
 // revocation at any time before verification invalidates the seal.
 type RevokedError struct {
-	Cert      *x509.Certificate
+	// Cert is the revoked certificate.
+	Cert *x509.Certificate
+	// RevokedAt is the revocation time the CRL or OCSP response gives.
 	RevokedAt time.Time
 	// Reason is the RFC 5280 CRL reason code (0 when unspecified).
 	Reason int
@@ -164,6 +176,7 @@ type RevokedError struct {
 	Source string
 }
 
+// Error implements error.
 func (e *RevokedError) Error() string {
 	return "signature: certificate " + certName(e.Cert) + " was revoked at " + e.RevokedAt.UTC().Format(time.RFC3339) + " (" + e.Source + ", reason " + strconv.Itoa(e.Reason) + ")"
 }
@@ -174,9 +187,11 @@ func (e *RevokedError) Is(target error) bool { return target == ErrRevoked }
 // KeyUsageError is a signing certificate whose key usage allows neither
 // digital signatures nor non-repudiation (content commitment).
 type KeyUsageError struct {
+	// Cert is the signing certificate.
 	Cert *x509.Certificate
 }
 
+// Error implements error.
 func (e *KeyUsageError) Error() string {
 	return "signature: certificate " + certName(e.Cert) + " does not have the digitalSignature or nonRepudiation key usage"
 }
@@ -193,6 +208,7 @@ type UnknownRootError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *UnknownRootError) Error() string {
 	return "signature: certificate " + certName(e.Cert) + " does not chain to a trusted root: " + e.Err.Error()
 }
@@ -205,10 +221,13 @@ func (e *UnknownRootError) Unwrap() error { return e.Err }
 
 // ChainError is any other chain verification failure.
 type ChainError struct {
+	// Cert is the signing certificate.
 	Cert *x509.Certificate
-	Err  error
+	// Err is the chain builder's error.
+	Err error
 }
 
+// Error implements error.
 func (e *ChainError) Error() string {
 	return "signature: certificate chain of " + certName(e.Cert) + " invalid: " + e.Err.Error()
 }
@@ -221,13 +240,17 @@ func (e *ChainError) Unwrap() error { return e.Err }
 
 // RevocationCheckError is revocation information that could not be used.
 type RevocationCheckError struct {
+	// Cert is the certificate whose status is unknown.
 	Cert *x509.Certificate
 	// Source is "crl" or "ocsp".
 	Source string
+	// Reason says what went wrong.
 	Reason string
-	Err    error
+	// Err is the underlying error, if any.
+	Err error
 }
 
+// Error implements error.
 func (e *RevocationCheckError) Error() string {
 	s := "signature: revocation status of " + certName(e.Cert) + " (" + e.Source + "): " + e.Reason
 	if e.Err != nil {
@@ -246,10 +269,13 @@ func (e *RevocationCheckError) Unwrap() error { return e.Err }
 // identity in its certificate, so the header claims an organ the key does
 // not belong to.
 type IdentityMismatchError struct {
-	Header      Identity
+	// Header is the identity the seal header claims.
+	Header Identity
+	// Certificate is the identity the certificate carries.
 	Certificate Identity
 }
 
+// Error implements error.
 func (e *IdentityMismatchError) Error() string {
 	return "signature: seal header names " + e.Header.String() + " but the certificate belongs to " + e.Certificate.String()
 }
@@ -260,9 +286,11 @@ func (e *IdentityMismatchError) Is(target error) bool { return target == ErrIden
 // MissingSealError is an organ that the policy requires a valid seal from
 // and that has none.
 type MissingSealError struct {
+	// Identity is the required issuer.
 	Identity Identity
 }
 
+// Error implements error.
 func (e *MissingSealError) Error() string {
 	return "signature: no valid seal of required issuer " + e.Identity.String()
 }
@@ -274,9 +302,11 @@ func (e *MissingSealError) Is(target error) bool { return target == ErrMissingSe
 type SealError struct {
 	// Index is the entry's position in the signatures array.
 	Index int
-	Err   error
+	// Err is the seal's error.
+	Err error
 }
 
+// Error implements error.
 func (e *SealError) Error() string {
 	return "signatures[" + strconv.Itoa(e.Index) + "]: " + e.Err.Error()
 }

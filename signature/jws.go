@@ -36,7 +36,9 @@ type Signature struct {
 // signature timestamp ("sigTst") that a later version will verify; this
 // version keeps it but does not interpret it.
 type Unprotected struct {
-	Kid   string            `json:"kid,omitempty"`
+	// Kid is a key hint; it selects nothing.
+	Kid string `json:"kid,omitempty"`
+	// EtsiU holds JAdES unsigned properties, kept uninterpreted.
 	EtsiU []json.RawMessage `json:"etsiU,omitempty"`
 }
 

@@ -196,6 +196,7 @@ func StaticOCSP(responses ...[]byte) (OCSPFetcher, error) {
 
 type staticOCSP map[string][][]byte
 
+// FetchOCSP implements [OCSPFetcher].
 func (s staticOCSP) FetchOCSP(_ context.Context, cert, issuer *x509.Certificate) ([]byte, error) {
 	for _, r := range s[cert.SerialNumber.String()] {
 		if _, err := ocsp.ParseResponseForCert(r, cert, issuer); err == nil {

@@ -95,8 +95,10 @@ func (o Options) window(years int) (time.Time, time.Time) {
 
 // CA is a certificate authority: its certificate and private key.
 type CA struct {
+	// Certificate is the CA's certificate.
 	Certificate *x509.Certificate
-	Key         crypto.Signer
+	// Key is the CA's private key.
+	Key crypto.Signer
 }
 
 // NewRoot creates a self-signed root CA named name.
@@ -235,9 +237,12 @@ func serial() *big.Int {
 // TestChain is a root → intermediate → seal certificate chain with the
 // seal's private key, for tests and examples.
 type TestChain struct {
+	// Root and Intermediate are the CAs; the root is the trust anchor.
 	Root, Intermediate *CA
-	Key                crypto.Signer
-	Cert               *x509.Certificate
+	// Key is the seal's private key.
+	Key crypto.Signer
+	// Cert is the seal certificate.
+	Cert *x509.Certificate
 }
 
 // NewTestChain creates a chain whose three keys are all of alg. opt applies
