@@ -2,6 +2,7 @@ package signature
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -61,14 +62,39 @@ func EncodeCertificatesPEM(certs ...*x509.Certificate) []byte {
 	return out
 }
 
-// ParsePrivateKeyPEM parses a PKCS #8 "PRIVATE KEY" PEM block holding an
-// Ed25519, ECDSA P-256, RSA or SM2 key.
+// ParsePrivateKeyPEM parses an Ed25519, ECDSA P-256, RSA or SM2 private key
+// from PEM: a PKCS #8 "PRIVATE KEY" block (what this package writes), or
+// the SEC 1 "EC PRIVATE KEY" and PKCS #1 "RSA PRIVATE KEY" blocks other
+// tools write. A leading "EC PARAMETERS" block is skipped.
 func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
-	b, _ := pem.Decode(data)
-	if b == nil || b.Type != "PRIVATE KEY" {
-		return nil, errors.New("signature: no PEM PRIVATE KEY (PKCS #8) block found")
+	var b *pem.Block
+	for {
+		b, data = pem.Decode(data)
+		if b == nil || b.Type != "EC PARAMETERS" {
+			break
+		}
 	}
-	k, err := smx509.ParsePKCS8PrivateKey(b.Bytes)
+	if b == nil {
+		return nil, errors.New("signature: no PEM private key block found")
+	}
+	var k any
+	var err error
+	switch b.Type {
+	case "PRIVATE KEY":
+		k, err = smx509.ParsePKCS8PrivateKey(b.Bytes)
+	case "EC PRIVATE KEY":
+		var ec *ecdsa.PrivateKey
+		ec, err = smx509.ParseECPrivateKey(b.Bytes)
+		if err == nil && sm2.IsSM2PublicKey(&ec.PublicKey) {
+			k, err = new(sm2.PrivateKey).FromECPrivateKey(ec)
+		} else {
+			k = ec
+		}
+	case "RSA PRIVATE KEY":
+		k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+	default:
+		return nil, fmt.Errorf("signature: PEM block %q where a private key was expected", b.Type)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKey, err)
 	}

@@ -19,11 +19,14 @@ import (
 // another and a joint document (联合行文) carries one per issuing organ.
 const SignaturesMember = "signatures"
 
-// DocumentLimits bound the documents that [SealDocument] and
-// [VerifyDocument] read: 4 MiB and 64 levels of nesting.
+// Limits of the documents that [SealDocument] and [VerifyDocument] read:
+// 4 MiB, 64 levels of nesting, 64 seals.
 const (
 	MaxDocumentBytes = jcs.DefaultMaxBytes
 	MaxDocumentDepth = jcs.DefaultMaxDepth
+	// MaxSeals bounds the seals of one document, so that a document cannot
+	// make its verifier check an unbounded number of signatures.
+	MaxSeals = 64
 )
 
 // SealDocument returns doc, a JSON object, with one more seal by s appended
@@ -179,6 +182,9 @@ func VerifyDocument(ctx context.Context, doc []byte, v *Verifier, policy Policy)
 	if len(entries) == 0 {
 		rep.Err = ErrNoSeals
 		return rep, rep.Err
+	}
+	if len(entries) > MaxSeals {
+		return nil, &MalformedError{Field: SignaturesMember, Reason: fmt.Sprintf("%d seals; at most %d are verified", len(entries), MaxSeals)}
 	}
 	digest := sha256.Sum256(canon)
 	var errs []error

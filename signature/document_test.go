@@ -206,6 +206,7 @@ func TestDocumentMalformed(t *testing.T) {
 		"signatures object":   `{"signatures":{}}`,
 		"signatures string":   `{"signatures":"x"}`,
 		"entry not an object": `{"signatures":[1]}`,
+		"too many seals":      `{"signatures":[` + strings.Repeat(`{},`, signature.MaxSeals) + `{}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			rep, err := signature.VerifyDocument(ctx, []byte(in), v, signature.Policy{})

@@ -2,9 +2,12 @@ package signature_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	"strings"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/smx509"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -409,4 +413,39 @@ func TestCheckOrgID(t *testing.T) {
 		assert.ErrorIs(t, err, signature.ErrOrgID, bad)
 	}
 	assert.True(t, errors.Is(signature.CheckOrgID("x"), signature.ErrOrgID))
+}
+
+func TestParsePrivateKeyFormats(t *testing.T) {
+	t.Parallel()
+	for _, alg := range []pki.KeyAlgorithm{pki.P256, pki.SM2, pki.Ed25519} {
+		k, err := pki.GenerateKey(alg)
+		require.NoError(t, err)
+		p8, err := signature.EncodePrivateKeyPEM(k)
+		require.NoError(t, err)
+		got, err := signature.ParsePrivateKeyPEM(p8)
+		require.NoError(t, err, alg)
+		assert.True(t, got.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(k.Public()), alg)
+	}
+	ec, err := pki.GenerateKey(pki.P256)
+	require.NoError(t, err)
+	der, err := x509.MarshalECPrivateKey(ec.(*ecdsa.PrivateKey))
+	require.NoError(t, err)
+	got, err := signature.ParsePrivateKeyPEM(append([]byte("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})...))
+	require.NoError(t, err)
+	assert.True(t, got.(*ecdsa.PrivateKey).Equal(ec))
+	smk, err := pki.GenerateKey(pki.SM2)
+	require.NoError(t, err)
+	der, err = smx509.MarshalSM2PrivateKey(smk.(*sm2.PrivateKey))
+	require.NoError(t, err)
+	got, err = signature.ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
+	require.NoError(t, err)
+	assert.IsType(t, &sm2.PrivateKey{}, got)
+	rk := rsaKeys(t)[0]
+	got, err = signature.ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk.(*rsa.PrivateKey))}))
+	require.NoError(t, err)
+	assert.IsType(t, &rsa.PrivateKey{}, got)
+	_, err = signature.ParsePrivateKeyPEM([]byte("nothing"))
+	assert.Error(t, err)
+	_, err = signature.ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}}))
+	assert.Error(t, err)
 }
