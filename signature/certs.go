@@ -18,10 +18,15 @@ import (
 // Certificate has x509.Certificate's layout).
 func ParseCertificate(der []byte) (*x509.Certificate, error) {
 	c, err := x509.ParseCertificate(der)
-	if err == nil {
+	if err == nil && c.SignatureAlgorithm != x509.UnknownSignatureAlgorithm {
 		return c, nil
 	}
+	// An SM2 key, or another key under an SM2 signature, which crypto/x509
+	// parses but cannot name.
 	sc, serr := smx509.ParseCertificate(der)
+	if serr != nil && err == nil {
+		return c, nil
+	}
 	if serr != nil {
 		return nil, err
 	}
@@ -127,7 +132,7 @@ func EncodePrivateKeyPEM(key crypto.Signer) ([]byte, error) {
 // isSM2Cert reports whether c has an SM2 key or an SM2 signature, so that
 // its chain must be verified with smx509.
 func isSM2Cert(c *x509.Certificate) bool {
-	return sm2.IsSM2PublicKey(c.PublicKey) || c.SignatureAlgorithm == x509.UnknownSignatureAlgorithm
+	return sm2.IsSM2PublicKey(c.PublicKey) || c.SignatureAlgorithm == smx509.SM2WithSM3 || c.SignatureAlgorithm == x509.UnknownSignatureAlgorithm
 }
 
 // CheckSignatureFrom checks that parent's key signed cert, for every key

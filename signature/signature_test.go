@@ -449,3 +449,40 @@ func TestParsePrivateKeyFormats(t *testing.T) {
 	_, err = signature.ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}}))
 	assert.Error(t, err)
 }
+
+// TestMixedChains has SM2 CAs issue non-SM2 seal certificates and the
+// reverse: the chain is verified with smx509 whenever any certificate has
+// an SM2 key or signature.
+func TestMixedChains(t *testing.T) {
+	t.Parallel()
+	for _, pair := range [][2]pki.KeyAlgorithm{{pki.SM2, pki.Ed25519}, {pki.SM2, pki.P256}, {pki.Ed25519, pki.SM2}, {pki.P256, pki.SM2}} {
+		t.Run(string(pair[0])+"-issues-"+string(pair[1]), func(t *testing.T) {
+			t.Parallel()
+			caKey, err := pki.GenerateKey(pair[0])
+			require.NoError(t, err)
+			opt := pki.Options{NotBefore: now.AddDate(-1, 0, 0)}
+			root, err := pki.NewRoot(caKey, "混合根 CA", opt)
+			require.NoError(t, err)
+			key, err := pki.GenerateKey(pair[1])
+			require.NoError(t, err)
+			cert, err := root.IssueSeal(key.Public(), orgGov, opt)
+			require.NoError(t, err)
+			again, err := signature.ParseCertificate(cert.Raw)
+			require.NoError(t, err)
+			require.NoError(t, signature.CheckSignatureFrom(again, root.Certificate))
+			s, err := signature.NewSigner(key, []*x509.Certificate{again}, signature.WithSigningClock(clockAt(now)))
+			require.NoError(t, err)
+			sig, err := s.Sign([]byte(`{}`))
+			require.NoError(t, err)
+			der, err := root.CreateCRL([]x509.RevocationListEntry{{SerialNumber: cert.SerialNumber, RevocationTime: now.Add(-time.Minute)}}, 1, now.Add(-time.Hour), now.Add(time.Hour))
+			require.NoError(t, err)
+			crl, err := signature.ParseCRL(der)
+			require.NoError(t, err)
+
+			_, err = verifier(t, []*x509.Certificate{root.Certificate}).Verify(ctx, sig, []byte(`{}`))
+			assert.NoError(t, err)
+			_, err = verifier(t, []*x509.Certificate{root.Certificate}, signature.WithCRLs(crl)).Verify(ctx, sig, []byte(`{}`))
+			assert.ErrorIs(t, err, signature.ErrRevoked)
+		})
+	}
+}
