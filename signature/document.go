@@ -186,14 +186,49 @@ func VerifyDocument(ctx context.Context, doc []byte, v *Verifier, policy Policy)
 	if len(entries) > MaxSeals {
 		return nil, &MalformedError{Field: SignaturesMember, Reason: fmt.Sprintf("%d seals; at most %d are verified", len(entries), MaxSeals)}
 	}
-	digest := sha256.Sum256(canon)
-	var errs []error
+	inputs := make([]sealInput, len(entries))
 	for i, e := range entries {
+		inputs[i].sig, inputs[i].err = signatureFromTree(e)
+	}
+	rep = v.verifySeals(ctx, sha256.Sum256(canon), inputs, policy)
+	return rep, rep.Err
+}
+
+// VerifySeals verifies already-parsed seals over payload, the bytes they
+// sign (for a document, its canonical form without the signatures
+// member, as [jcs.Canonicalizer.AppendWithout] gives it), and applies
+// policy with the rule of [Policy]. It is [VerifyDocument] for callers that
+// hold the document as a structure: the result and the error are the same.
+func VerifySeals(ctx context.Context, payload []byte, seals []Signature, v *Verifier, policy Policy) (*Report, error) {
+	inputs := make([]sealInput, len(seals))
+	for i, s := range seals {
+		inputs[i].sig = s
+	}
+	if len(seals) > MaxSeals {
+		return nil, &MalformedError{Field: SignaturesMember, Reason: fmt.Sprintf("%d seals; at most %d are verified", len(seals), MaxSeals)}
+	}
+	rep := v.verifySeals(ctx, sha256.Sum256(payload), inputs, policy)
+	return rep, rep.Err
+}
+
+type sealInput struct {
+	sig Signature
+	err error // a parse error, reported as the seal's error
+}
+
+func (v *Verifier) verifySeals(ctx context.Context, digest [32]byte, inputs []sealInput, policy Policy) *Report {
+	rep := &Report{}
+	if len(inputs) == 0 {
+		rep.Err = ErrNoSeals
+		return rep
+	}
+	var errs []error
+	for i, in := range inputs {
 		res := SealResult{Index: i}
-		sig, err := signatureFromTree(e)
+		err := in.err
 		if err == nil {
 			var vd *Verified
-			vd, err = v.verifyDigest(ctx, sig, digest)
+			vd, err = v.verifyDigest(ctx, in.sig, digest)
 			res.Identity, res.Algorithm, res.SigningTime = vd.Identity, vd.Algorithm, vd.SigningTime
 			res.Certificate, res.Chain = vd.Certificate, vd.Chain
 			if err == nil && vd.Identity.IsZero() {
@@ -220,5 +255,5 @@ func VerifyDocument(ctx context.Context, doc []byte, v *Verifier, policy Policy)
 		}
 	}
 	rep.Err = errors.Join(errs...)
-	return rep, rep.Err
+	return rep
 }

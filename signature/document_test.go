@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/egovkit/egovkit/signature"
+	"github.com/egovkit/egovkit/signature/jcs"
 	"github.com/egovkit/egovkit/signature/pki"
 )
 
@@ -57,6 +58,33 @@ func TestJointDocument(t *testing.T) {
 	assert.NoError(t, err)
 	_, err = signature.VerifyDocument(ctx, []byte(strings.Replace(string(doc), `"copies": 3`, `"copies": 3.0e0`, 1)), v, bothIssuers)
 	assert.NoError(t, err, "3.0e0 is the same number as 3")
+}
+
+// TestVerifySeals is the structured form docdoc wraps: the canonical
+// payload and the parsed seals.
+func TestVerifySeals(t *testing.T) {
+	t.Parallel()
+	doc, v := jointSealed(t)
+	var c jcs.Canonicalizer
+	payload, raw, err := c.AppendWithout(nil, doc, signature.SignaturesMember)
+	require.NoError(t, err)
+	var seals []signature.Signature
+	require.NoError(t, json.Unmarshal(raw, &seals))
+	require.Len(t, seals, 2)
+	rep, err := signature.VerifySeals(ctx, payload, seals, v, bothIssuers)
+	require.NoError(t, err)
+	assert.True(t, rep.Valid())
+	rep, err = signature.VerifySeals(ctx, payload, seals[1:], v, bothIssuers)
+	assert.ErrorIs(t, err, signature.ErrMissingSeal)
+	assert.Equal(t, []signature.Identity{orgGov}, rep.Missing)
+	_, err = signature.VerifySeals(ctx, append(payload[:len(payload)-1:len(payload)-1], `,"x":1}`...), seals, v, bothIssuers)
+	assert.ErrorIs(t, err, signature.ErrBadSignature)
+	_, err = signature.VerifySeals(ctx, payload, nil, v, signature.Policy{})
+	assert.ErrorIs(t, err, signature.ErrNoSeals)
+	// Marshalled back, a seal is the same JSON object.
+	b, err := json.Marshal(seals[0])
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(b), `{"protected":"`))
 }
 
 func TestJointDocumentStrippedSeal(t *testing.T) {
