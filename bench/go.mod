@@ -11,10 +11,14 @@ require (
 )
 
 require (
-	github.com/emmansun/gmsm v0.15.5 // indirect
+	github.com/emmansun/gmsm v0.15.5
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/gowebpki/jcs v1.0.2
 	github.com/xeipuuv/gojsonpointer v0.0.0-20180127040702-4e3ac2762d5f // indirect
 	github.com/xeipuuv/gojsonreference v0.0.0-20180127040603-bd5ef7bd5415 // indirect
-	golang.org/x/sys v0.3.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 )
+
+require golang.org/x/crypto v0.59.0 // indirect

@@ -15,7 +15,7 @@ import (
 func TestApprovalCheck(t *testing.T) {
 	t.Parallel()
 	good := "../../approval/testdata/annual-inspection.json"
-	r := runCLI(t, "", "approval", "check", good)
+	r := runR(t, "", "approval", "check", good)
 	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 	assert.Empty(t, r.stdout)
 
@@ -25,11 +25,11 @@ func TestApprovalCheck(t *testing.T) {
 	dir := t.TempDir()
 	badFile := dir + "/bad.json"
 	require.NoError(t, os.WriteFile(badFile, []byte(bad), 0o644))
-	r = runCLI(t, "", "approval", "check", good, badFile)
+	r = runR(t, "", "approval", "check", good, badFile)
 	assert.Equal(t, exitInvalid, r.code)
 	assert.Contains(t, r.stdout, badFile+": /steps/2/next/0/to: approval.branch.unknown-step: ")
 
-	r = runCLI(t, "", "approval", "check", "--json", badFile)
+	r = runR(t, "", "approval", "check", "--json", badFile)
 	assert.Equal(t, exitInvalid, r.code)
 	var reports []report
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &reports))
@@ -39,17 +39,17 @@ func TestApprovalCheck(t *testing.T) {
 	}
 	assert.Equal(t, []string{"/steps/2 approval.flow.no-exit", "/steps/2/next/0/to approval.branch.unknown-step"}, rules)
 
-	r = runCLI(t, string(data), "approval", "check", "-")
+	r = runR(t, string(data), "approval", "check", "-")
 	assert.Equal(t, exitOK, r.code)
 
-	assert.Equal(t, exitUsage, runCLI(t, "", "approval", "check").code)
-	assert.Equal(t, exitUsage, runCLI(t, "", "approval", "check", dir+"/missing.json").code)
-	assert.Equal(t, exitUsage, runCLI(t, "", "approval").code)
-	assert.Equal(t, exitUsage, runCLI(t, "", "approval", "frob").code)
-	assert.Equal(t, exitOK, runCLI(t, "", "approval", "--help").code)
-	assert.Equal(t, exitOK, runCLI(t, "", "approval", "check", "--help").code)
+	assert.Equal(t, exitUsage, runR(t, "", "approval", "check").code)
+	assert.Equal(t, exitUsage, runR(t, "", "approval", "check", dir+"/missing.json").code)
+	assert.Equal(t, exitUsage, runR(t, "", "approval").code)
+	assert.Equal(t, exitUsage, runR(t, "", "approval", "frob").code)
+	assert.Equal(t, exitOK, runR(t, "", "approval", "--help").code)
+	assert.Equal(t, exitOK, runR(t, "", "approval", "check", "--help").code)
 
-	r = runCLI(t, "", "schema", "approval")
+	r = runR(t, "", "schema", "approval")
 	assert.Equal(t, exitOK, r.code)
 	assert.Equal(t, string(approval.DefinitionSchema()), r.stdout)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -21,11 +20,11 @@ type result struct {
 	stdout, stderr string
 }
 
-func runCLI(t *testing.T, stdin string, args ...string) result {
+// runR runs one command in-process and keeps its outcome together.
+func runR(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}, args)
-	return result{code, out.String(), errb.String()}
+	code, out, errOut := runCLI(t, stdin, args...)
+	return result{code, out, errOut}
 }
 
 const conformance = "../../docdoc/testdata/conformance"
@@ -33,58 +32,58 @@ const conformance = "../../docdoc/testdata/conformance"
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	valid := filepath.Join(conformance, "valid/joint-notice.json")
-	r := runCLI(t, "", "validate", valid)
+	r := runR(t, "", "validate", valid)
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Empty(t, r.stdout)
 
 	invalid := filepath.Join(conformance, "invalid/doc-number-square-brackets.json")
-	r = runCLI(t, "", "validate", valid, invalid)
+	r = runR(t, "", "validate", valid, invalid)
 	assert.Equal(t, exitInvalid, r.code)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	require.Len(t, lines, 1)
 	assert.True(t, strings.HasPrefix(lines[0], invalid+": /docNumber: docdoc.doc-number.brackets: "), lines[0])
 	assert.Contains(t, lines[0], "〔〕")
 
-	r = runCLI(t, "", "validate", "--json", invalid, valid)
+	r = runR(t, "", "validate", "--json", invalid, valid)
 	assert.Equal(t, exitInvalid, r.code)
 	var reports []report
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &reports))
 	require.Len(t, reports, 1)
 	assert.Equal(t, report{File: invalid, Pointer: "/docNumber", Rule: "docdoc.doc-number.brackets", Message: reports[0].Message}, reports[0])
 
-	r = runCLI(t, "", "validate", "--json", valid)
+	r = runR(t, "", "validate", "--json", valid)
 	assert.Equal(t, exitOK, r.code)
 	assert.Equal(t, "[]\n", r.stdout)
 
 	data, err := os.ReadFile(valid)
 	require.NoError(t, err)
-	r = runCLI(t, string(data), "validate", "-")
+	r = runR(t, string(data), "validate", "-")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 
-	r = runCLI(t, "", "validate", valid, "no-such-file.json")
+	r = runR(t, "", "validate", valid, "no-such-file.json")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "no-such-file.json")
 
-	r = runCLI(t, "", "validate")
+	r = runR(t, "", "validate")
 	assert.Equal(t, exitUsage, r.code)
-	r = runCLI(t, "", "validate", "--bogus", valid)
+	r = runR(t, "", "validate", "--bogus", valid)
 	assert.Equal(t, exitUsage, r.code)
-	r = runCLI(t, "", "validate", "--help")
+	r = runR(t, "", "validate", "--help")
 	assert.Equal(t, exitOK, r.code)
 	assert.Contains(t, r.stdout, "usage: egovkit validate")
 }
 
 func TestSchema(t *testing.T) {
 	t.Parallel()
-	r := runCLI(t, "", "schema")
+	r := runR(t, "", "schema")
 	assert.Equal(t, exitOK, r.code)
 	assert.Equal(t, string(docdoc.Schema()), r.stdout)
-	r = runCLI(t, "", "schema", "docdoc")
+	r = runR(t, "", "schema", "docdoc")
 	assert.Equal(t, string(docdoc.Schema()), r.stdout)
-	r = runCLI(t, "", "schema", "nope")
+	r = runR(t, "", "schema", "nope")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "docdoc")
-	r = runCLI(t, "", "schema", "--help")
+	r = runR(t, "", "schema", "--help")
 	assert.Equal(t, exitOK, r.code)
 	assert.Contains(t, r.stdout, "docdoc")
 }
@@ -106,7 +105,7 @@ const draft = `{
   "date": "2025-05-06"
 }`
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeTestFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
@@ -116,47 +115,47 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 func TestPackUnpack(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"doc.json": draft, "资金分配表.csv": "区县,金额\n", "说明.txt": "说明"})
+	writeTestFiles(t, dir, map[string]string{"doc.json": draft, "资金分配表.csv": "区县,金额\n", "说明.txt": "说明"})
 	pkg := filepath.Join(dir, "out.egd")
-	r := runCLI(t, "", "pack", "--out", pkg, filepath.Join(dir, "doc.json"), filepath.Join(dir, "资金分配表.csv"), filepath.Join(dir, "说明.txt"))
+	r := runR(t, "", "pack", "--out", pkg, filepath.Join(dir, "doc.json"), filepath.Join(dir, "资金分配表.csv"), filepath.Join(dir, "说明.txt"))
 	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 
 	out := filepath.Join(dir, "unpacked")
-	r = runCLI(t, "", "unpack", "--out", out, pkg)
+	r = runR(t, "", "unpack", "--out", out, pkg)
 	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 	got, err := os.ReadFile(filepath.Join(out, "attachments", "说明.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "说明", string(got))
-	r = runCLI(t, "", "validate", filepath.Join(out, "document.json"))
+	r = runR(t, "", "validate", filepath.Join(out, "document.json"))
 	assert.Equal(t, exitOK, r.code, r.stdout)
 
 	// The unpacked document has its digests: packing it again checks them.
-	writeFiles(t, out, map[string]string{"资金分配表.csv": "区县,金额\n", "说明.txt": "说明!"})
-	r = runCLI(t, "", "pack", filepath.Join(out, "document.json"), "--out", filepath.Join(dir, "again.egd"), filepath.Join(out, "资金分配表.csv"), filepath.Join(out, "说明.txt"))
+	writeTestFiles(t, out, map[string]string{"资金分配表.csv": "区县,金额\n", "说明.txt": "说明!"})
+	r = runR(t, "", "pack", filepath.Join(out, "document.json"), "--out", filepath.Join(dir, "again.egd"), filepath.Join(out, "资金分配表.csv"), filepath.Join(out, "说明.txt"))
 	assert.Equal(t, exitInvalid, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "docdoc.package.size-mismatch")
 	_, err = os.Stat(filepath.Join(dir, "again.egd"))
 	assert.True(t, os.IsNotExist(err), "no partial package left behind")
 
 	// A file that the document does not list, or a listed file not given.
-	r = runCLI(t, "", "pack", "--out", filepath.Join(dir, "x.egd"), filepath.Join(dir, "doc.json"), filepath.Join(dir, "资金分配表.csv"))
+	r = runR(t, "", "pack", "--out", filepath.Join(dir, "x.egd"), filepath.Join(dir, "doc.json"), filepath.Join(dir, "资金分配表.csv"))
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "说明.txt")
-	r = runCLI(t, "", "pack", "--out", filepath.Join(dir, "x.egd"), filepath.Join(dir, "doc.json"), filepath.Join(dir, "资金分配表.csv"), filepath.Join(dir, "说明.txt"), filepath.Join(dir, "out.egd"))
+	r = runR(t, "", "pack", "--out", filepath.Join(dir, "x.egd"), filepath.Join(dir, "doc.json"), filepath.Join(dir, "资金分配表.csv"), filepath.Join(dir, "说明.txt"), filepath.Join(dir, "out.egd"))
 	assert.Equal(t, exitUsage, r.code)
 
 	// An invalid draft.
-	writeFiles(t, dir, map[string]string{"bad.json": strings.Replace(draft, "〔2025〕", "[2025]", 1)})
-	r = runCLI(t, "", "pack", "--out", filepath.Join(dir, "x.egd"), filepath.Join(dir, "bad.json"), filepath.Join(dir, "资金分配表.csv"), filepath.Join(dir, "说明.txt"))
+	writeTestFiles(t, dir, map[string]string{"bad.json": strings.Replace(draft, "〔2025〕", "[2025]", 1)})
+	r = runR(t, "", "pack", "--out", filepath.Join(dir, "x.egd"), filepath.Join(dir, "bad.json"), filepath.Join(dir, "资金分配表.csv"), filepath.Join(dir, "说明.txt"))
 	assert.Equal(t, exitInvalid, r.code)
 	assert.Contains(t, r.stdout, "/docNumber: docdoc.doc-number.brackets")
 
 	// Usage errors.
-	assert.Equal(t, exitUsage, runCLI(t, "", "pack", filepath.Join(dir, "doc.json")).code)
-	assert.Equal(t, exitUsage, runCLI(t, "", "unpack", pkg).code)
-	assert.Equal(t, exitUsage, runCLI(t, "", "unpack", "--out", out, filepath.Join(dir, "missing.egd")).code)
-	assert.Equal(t, exitOK, runCLI(t, "", "pack", "--help").code)
-	assert.Equal(t, exitOK, runCLI(t, "", "unpack", "--help").code)
+	assert.Equal(t, exitUsage, runR(t, "", "pack", filepath.Join(dir, "doc.json")).code)
+	assert.Equal(t, exitUsage, runR(t, "", "unpack", pkg).code)
+	assert.Equal(t, exitUsage, runR(t, "", "unpack", "--out", out, filepath.Join(dir, "missing.egd")).code)
+	assert.Equal(t, exitOK, runR(t, "", "pack", "--help").code)
+	assert.Equal(t, exitOK, runR(t, "", "unpack", "--help").code)
 }
 
 func TestUnpackRejectsTraversal(t *testing.T) {
@@ -174,7 +173,7 @@ func TestUnpackRejectsTraversal(t *testing.T) {
 	pkg := filepath.Join(dir, "evil.egd")
 	require.NoError(t, os.WriteFile(pkg, buf.Bytes(), 0o644))
 
-	r := runCLI(t, "", "unpack", "--out", filepath.Join(dir, "out"), pkg)
+	r := runR(t, "", "unpack", "--out", filepath.Join(dir, "out"), pkg)
 	assert.Equal(t, exitInvalid, r.code)
 	assert.Contains(t, r.stdout, "docdoc.package.unsafe-path")
 	_, err = os.Stat(filepath.Join(dir, "escaped.txt"))
@@ -183,16 +182,16 @@ func TestUnpackRejectsTraversal(t *testing.T) {
 
 func TestTopLevel(t *testing.T) {
 	t.Parallel()
-	r := runCLI(t, "")
+	r := runR(t, "")
 	assert.Equal(t, exitUsage, r.code)
-	r = runCLI(t, "", "help")
+	r = runR(t, "", "help")
 	assert.Equal(t, exitOK, r.code)
 	for _, c := range []string{"validate", "schema", "pack", "unpack"} {
 		assert.Contains(t, r.stdout, c)
 	}
-	r = runCLI(t, "", "frobnicate")
+	r = runR(t, "", "frobnicate")
 	assert.Equal(t, exitUsage, r.code)
-	r = runCLI(t, "", "help", "validate")
+	r = runR(t, "", "help", "validate")
 	assert.Equal(t, exitOK, r.code)
 	assert.Contains(t, r.stdout, "usage: egovkit validate")
 }
