@@ -60,6 +60,13 @@
 // it streams. [Unpack] writes only inside its target directory, never
 // overwrites, and leaves nothing behind when it fails.
 //
+// # Seals
+//
 // Seals (印章) travel in the document's signatures member as detached JWS
-// signatures; the signature package creates and verifies them.
+// signatures over the RFC 8785 canonical form of the document without that
+// member, so that seals are independent and a joint document carries one
+// per issuer. [Seal] adds the seal of an issuing organ through a
+// signature.Signer (Ed25519, ECDSA P-256, RSA-PSS or SM2 with SM3);
+// [VerifySeals] checks every seal against trust anchors and, with
+// [SealPolicy].RequireIssuerSeals, that every issuer has sealed.
 package docdoc

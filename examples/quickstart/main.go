@@ -1,7 +1,7 @@
 // Command quickstart is egovkit's main demo: two departments issue a joint
-// notice (联合行文), validate it against the docdoc/1 standard, pack it with
-// an attachment into a document package, and unpack and check it again, as
-// the receiving department would.
+// notice (联合行文), each seals it (one Ed25519, one SM2 seal), it is packed
+// with an attachment into a document package, and the receiving department
+// unpacks it and verifies the document, its attachment and both seals.
 //
 //	go run ./examples/quickstart
 //
@@ -12,6 +12,8 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +21,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing/fstest"
+	"time"
 
 	"github.com/egovkit/egovkit/docdoc"
+	"github.com/egovkit/egovkit/signature"
+	"github.com/egovkit/egovkit/signature/pki"
 )
 
 func main() {
@@ -57,8 +62,28 @@ func run() error {
 	doc.PrintDate = "2025-03-19"
 	fmt.Printf("1. drafted %s %s (%s), jointly issued by %s and %s\n", doc.Type.Chinese(), doc.DocNumber, doc.ID, ndrc.Name, finance.Name)
 
-	// 2. Pack it with its attachment; sizes and digests are filled in.
+	// 2. Each issuer seals it (印章): the NDRC with Ed25519, the finance
+	// bureau with SM2/SM3, each under its own test CA.
+	ndrcSeal, ndrcRoot, err := sealer(pki.Ed25519, ndrc)
+	if err != nil {
+		return err
+	}
+	financeSeal, financeRoot, err := sealer(pki.SM2, finance)
+	if err != nil {
+		return err
+	}
 	files := fstest.MapFS{"attachments/2025年政府投资项目资金安排表.csv": {Data: []byte("项目,区县,金额（万元）\n城市道路改造,渝中区,1200\n")}}
+	if err := docdoc.CompleteFiles(doc, files); err != nil { // seals cover the attachments' digests
+		return err
+	}
+	for _, s := range []*signature.Signer{ndrcSeal, financeSeal} {
+		if err := docdoc.Seal(doc, s); err != nil {
+			return fmt.Errorf("seal: %w", err)
+		}
+	}
+	fmt.Printf("2. sealed by both issuers: %s (%s) and %s (%s)\n", ndrc.Name, ndrcSeal.Algorithm(), finance.Name, financeSeal.Algorithm())
+
+	// 3. Pack it with its attachment.
 	var pkg bytes.Buffer
 	if err := docdoc.Pack(&pkg, doc, files); err != nil {
 		return fmt.Errorf("pack: %w", err)
@@ -68,28 +93,49 @@ func run() error {
 		return err
 	}
 	a := doc.Attachments[0]
-	fmt.Printf("2. packed %d bytes: document.json and attachments/%s (%d bytes, %s %.16s…)\n", pkg.Len(), a.Name, a.Size, a.Digest.Alg, a.Digest.Value)
+	fmt.Printf("3. packed %d bytes: document.json and attachments/%s (%d bytes, %s %.16s…)\n", pkg.Len(), a.Name, a.Size, a.Digest.Alg, a.Digest.Value)
 
-	// 3. The receiving department unpacks it: structure, document and
-	// digests are all checked before anything is written.
+	// 4. The receiving department unpacks it: structure, document and
+	// digests are all checked before anything is written; then every
+	// issuer's seal is verified against the trusted roots.
 	out := filepath.Join(work, "received")
 	got, err := docdoc.Unpack(bytes.NewReader(pkg.Bytes()), int64(pkg.Len()), out, docdoc.PackageLimits{})
 	if err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}
-	fmt.Printf("3. unpacked and verified: %s, %d attachment(s), main recipient %s\n", got.Title, len(got.Attachments), got.MainRecipients[0].Name)
+	fmt.Printf("4. unpacked and checked: %s, %d attachment(s), main recipient %s\n", got.Title, len(got.Attachments), got.MainRecipients[0].Name)
+	verifier, err := signature.NewVerifier([]*x509.Certificate{ndrcRoot, financeRoot})
+	if err != nil {
+		return err
+	}
+	report, err := docdoc.VerifySeals(context.Background(), got, verifier, docdoc.SealPolicy{RequireIssuerSeals: true})
+	if err != nil {
+		return fmt.Errorf("verify seals: %w", err)
+	}
+	for _, s := range report.Seals {
+		fmt.Printf("   seal of %s: %s, signed %s, valid\n", s.Identity.Name, s.Algorithm, s.SigningTime.Format(time.RFC3339))
+	}
 
-	// 4. A copy with a badly written document number is refused, with the
+	// 5. With one seal stripped, the joint document no longer verifies.
+	stripped := *got
+	stripped.Signatures = got.Signatures[:1]
+	if _, err := docdoc.VerifySeals(context.Background(), &stripped, verifier, docdoc.SealPolicy{RequireIssuerSeals: true}); err == nil {
+		return errors.New("a joint document with a stripped seal verified")
+	}
+	fmt.Println("5. with the finance bureau's seal stripped, verification fails: every issuer must seal")
+
+	// 6. A copy with a badly written document number is refused, with the
 	// rule and the right form.
 	bad := *doc
+	bad.Signatures = nil
 	bad.DocNumber = "渝发改投[2025]第128号"
 	var ve *docdoc.ValidationError
 	if err := docdoc.Validate(&bad); !errors.As(err, &ve) {
 		return fmt.Errorf("a malformed document number was accepted: %v", err)
 	}
-	fmt.Printf("4. validation refuses %q with %d violations, e.g. %s\n", bad.DocNumber, len(ve.Violations), ve.Violations[0].Rule)
+	fmt.Printf("6. validation refuses %q with %d violations, e.g. %s\n", bad.DocNumber, len(ve.Violations), ve.Violations[0].Rule)
 
-	// 5. A package whose attachment was altered in transit is refused.
+	// 7. A package whose attachment was altered in transit is refused.
 	tampered, err := alterAttachment(pkg.Bytes(), "1200", "9200")
 	if err != nil {
 		return err
@@ -99,7 +145,7 @@ func run() error {
 	if !errors.As(err, &pe) {
 		return fmt.Errorf("an altered package was accepted: %v", err)
 	}
-	fmt.Printf("5. a package whose attachment was altered in transit is refused: %s\n", pe.Rule)
+	fmt.Printf("7. a package whose attachment was altered in transit is refused: %s\n", pe.Rule)
 	fmt.Println("quickstart: all steps passed")
 	return nil
 }
@@ -138,4 +184,18 @@ func alterAttachment(pkg []byte, old, new string) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// sealer makes a test PKI (root, intermediate, seal certificate) for an
+// organ and returns its signer and root certificate.
+func sealer(alg pki.KeyAlgorithm, o docdoc.Organ) (*signature.Signer, *x509.Certificate, error) {
+	tc, err := pki.NewTestChain(alg, signature.Identity{Name: o.Name, OrgID: o.OrgID}, pki.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := tc.Signer()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, tc.Root.Certificate, nil
 }
