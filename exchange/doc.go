@@ -16,4 +16,20 @@
 // schema and checks what a schema cannot (check characters, time order,
 // which kinds need replyTo or resource), reporting every problem with a
 // JSON Pointer and a stable rule id as an [*EnvelopeError].
+//
+// # The directory
+//
+// The platform operator publishes a [Directory] (schema: [DirectorySchema]):
+// the member organs, their nodes (endpoint, TLS certificate, signing
+// certificate), the data resources each publishes, and the grants: which
+// organ may call which resource ([Directory.MayCall]) and which organ may
+// send which document types to whom ([Directory.MaySend]). Publishing a
+// resource grants nothing by itself, as in X-Road. The operator seals each
+// edition ([SealDirectory]); a node trusts only the operator identity it is
+// configured with, never the one a directory names ([OpenDirectory]). A
+// [DirectoryKeeper] refreshes the directory from a file or URL
+// ([FileSource], [URLSource]), keeps working on the last good edition when
+// a refresh fails, never goes back to an older serial, and stops serving an
+// edition past its expiry, so that a node cut off from the platform stops
+// rather than trusting stale certificates and grants.
 package exchange
