@@ -28,11 +28,12 @@ type testPKI struct {
 	operator *signature.Signer
 	roots    []*x509.Certificate
 	certs    map[string]*x509.Certificate // by orgId
+	signers  map[string]*signature.Signer // by orgId
 }
 
 func newTestPKI(t *testing.T) *testPKI {
 	t.Helper()
-	p := &testPKI{certs: map[string]*x509.Certificate{}}
+	p := &testPKI{certs: map[string]*x509.Certificate{}, signers: map[string]*signature.Signer{}}
 	op, err := pki.NewTestChain(pki.Ed25519, operatorID, pki.Options{})
 	require.NoError(t, err)
 	p.operator, err = op.Signer()
@@ -46,6 +47,8 @@ func newTestPKI(t *testing.T) *testPKI {
 		tc, err := pki.NewTestChain(m.alg, signature.Identity{Name: m.name, OrgID: m.party.OrgID}, pki.Options{})
 		require.NoError(t, err)
 		p.certs[m.party.OrgID] = tc.Cert
+		p.signers[m.party.OrgID], err = tc.Signer()
+		require.NoError(t, err)
 		p.roots = append(p.roots, tc.Root.Certificate)
 	}
 	return p

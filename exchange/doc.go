@@ -17,6 +17,14 @@
 // which kinds need replyTo or resource), reporting every problem with a
 // JSON Pointer and a stable rule id as an [*EnvelopeError].
 //
+// [SignEnvelope] signs an envelope with the sending node's key (a detached
+// JWS over the RFC 8785 canonical form of the envelope without its
+// signature); [VerifyEnvelope] checks a received one against the
+// directory: a known sender node, a valid signature made with exactly the
+// certificate the directory registers for that node, not expired, and
+// addressed to this node. Each refusal is a [*RefusalError] with a stable
+// rule id for the negative receipt.
+//
 // # The directory
 //
 // The platform operator publishes a [Directory] (schema: [DirectorySchema]):
