@@ -56,6 +56,16 @@ const (
 	KindDataResponse Kind = "dataResponse" // 数据共享响应
 )
 
+// known reports whether k is one of the message kinds; rules that depend
+// on the kind apply only then (the schema reports an unknown kind).
+func (k Kind) known() bool {
+	switch k {
+	case KindDocument, KindReceipt, KindRecall, KindUrge, KindDataRequest, KindDataResponse:
+		return true
+	}
+	return false
+}
+
 // answers reports whether a message of this kind answers another one and
 // so must name it in ReplyTo.
 func (k Kind) answers() bool {
@@ -119,6 +129,7 @@ type Envelope struct {
 	ReplyTo        string            `json:"replyTo,omitempty"`
 	Created        Time              `json:"created"`
 	Expires        *Time             `json:"expires,omitempty"`
+	DocumentType   docdoc.Type       `json:"documentType,omitempty"`
 	Resource       string            `json:"resource,omitempty"`
 	Payload        Payload           `json:"payload"`
 	Signature      *docdoc.Signature `json:"signature,omitempty"`
@@ -209,7 +220,7 @@ var envelopeLimits = strictjson.Limits{MaxBytes: MaxEnvelopeSize, MaxDepth: MaxE
 // 统一社会信用代码, real instants with expires after created, replyTo on the
 // kinds that answer a message, resource exactly on data calls, one
 // recipient for a data call, no recipient twice, and no sender among the
-// recipients. It does not check the signature; a node does that against
+// recipients, documentType exactly on documents. It does not check the signature; a node does that against
 // its directory. Every problem is reported, as an [*EnvelopeError]; an
 // error reading r is returned as it is.
 func ParseEnvelope(r io.Reader) (*Envelope, error) {
@@ -252,7 +263,7 @@ func decodeLenient(data []byte, tree any, e *Envelope) {
 	fields := map[string]any{
 		"specVersion": &e.SpecVersion, "id": &e.ID, "kind": &e.Kind, "sender": &e.Sender,
 		"recipients": &e.Recipients, "conversationId": &e.ConversationID, "replyTo": &e.ReplyTo,
-		"created": &e.Created, "resource": &e.Resource, "payload": &e.Payload, "signature": &e.Signature,
+		"created": &e.Created, "documentType": &e.DocumentType, "resource": &e.Resource, "payload": &e.Payload, "signature": &e.Signature,
 	}
 	for name, dst := range fields {
 		if b, ok := raw[name]; ok {
@@ -304,19 +315,29 @@ func (e *Envelope) check(tree any, vs *violations) {
 	if createdOK && expiresOK && !expires.After(created) {
 		vs.add("/expires", "exchange.time.order", "expires %s is not after created %s; expected a later instant", expires.Format(time.RFC3339), created.Format(time.RFC3339))
 	}
+	if !e.Kind.known() {
+		return
+	}
 	_, hasReply := m["replyTo"]
 	_, hasResource := m["resource"]
 	switch {
 	case e.Kind.answers() && !hasReply:
 		vs.add("/replyTo", "exchange.reply-to.required", "a %s answers a message; expected replyTo with that message's id", e.Kind)
-	case !e.Kind.answers() && hasReply && e.Kind != "":
+	case !e.Kind.answers() && hasReply:
 		vs.add("/replyTo", "exchange.reply-to.unexpected", "a %s opens an exchange and answers nothing; expected no replyTo", e.Kind)
+	}
+	_, hasType := m["documentType"]
+	switch {
+	case e.Kind == KindDocument && !hasType:
+		vs.add("/documentType", "exchange.document-type.required", "a document message names the document's type; expected documentType, such as notice")
+	case e.Kind != KindDocument && hasType:
+		vs.add("/documentType", "exchange.document-type.unexpected", "a %s carries no document; expected no documentType", e.Kind)
 	}
 	data := e.Kind == KindDataRequest || e.Kind == KindDataResponse
 	switch {
 	case data && !hasResource:
 		vs.add("/resource", "exchange.resource.required", "a %s names the data resource it calls; expected resource", e.Kind)
-	case !data && hasResource && e.Kind != "":
+	case !data && hasResource:
 		vs.add("/resource", "exchange.resource.unexpected", "a %s calls no data resource; expected no resource", e.Kind)
 	}
 	if e.Kind == KindDataRequest && len(e.Recipients) > 1 {

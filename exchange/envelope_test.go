@@ -24,6 +24,7 @@ var (
 func sampleEnvelope() *Envelope {
 	e := NewEnvelope(KindDocument, ndrc, t0)
 	e.Recipients = []Party{finance, econ}
+	e.DocumentType = docdoc.TypeNotice
 	exp := NewTime(t0.Add(72 * time.Hour))
 	e.Expires = &exp
 	e.Payload = Payload{MediaType: docdoc.MediaType, Size: 1284, Digest: docdoc.Digest{Alg: docdoc.SHA256, Value: strings.Repeat("ab", 32)}}
@@ -76,14 +77,24 @@ func TestEnvelopeViolations(t *testing.T) {
 		{"expires before created", func(m map[string]any) { m["expires"] = "2025-03-18T08:29:59Z" }, []string{"/expires exchange.time.order"}},
 		{"not an instant", func(m map[string]any) { m["created"] = "2025-02-30T08:30:00Z" }, []string{"/created exchange.time.invalid"}},
 		{"local time", func(m map[string]any) { m["created"] = "2025-03-18T16:30:00+08:00" }, []string{"/created exchange.time.format"}},
-		{"receipt without replyTo", func(m map[string]any) { m["kind"] = "receipt" }, []string{"/replyTo exchange.reply-to.required"}},
+		{"receipt without replyTo", func(m map[string]any) {
+			m["kind"] = "receipt"
+			delete(m, "documentType")
+		}, []string{"/replyTo exchange.reply-to.required"}},
+		{"document without type", func(m map[string]any) { delete(m, "documentType") }, []string{"/documentType exchange.document-type.required"}},
+		{"receipt with a type", func(m map[string]any) {
+			m["kind"] = "urge"
+			m["replyTo"] = m["id"]
+		}, []string{"/documentType exchange.document-type.unexpected"}},
 		{"document with replyTo", func(m map[string]any) { m["replyTo"] = m["id"] }, []string{"/replyTo exchange.reply-to.unexpected"}},
 		{"data request without resource", func(m map[string]any) {
 			m["kind"] = "dataRequest"
+			delete(m, "documentType")
 			m["recipients"] = m["recipients"].([]any)[:1]
 		}, []string{"/resource exchange.resource.required"}},
 		{"data request to two", func(m map[string]any) {
 			m["kind"] = "dataRequest"
+			delete(m, "documentType")
 			m["resource"] = "market.enterprise-registration"
 		}, []string{"/recipients exchange.data.single-recipient"}},
 		{"document with resource", func(m map[string]any) { m["resource"] = "x" }, []string{"/resource exchange.resource.unexpected"}},
