@@ -120,8 +120,8 @@ func pkgErr(entry, rule, format string, args ...any) *PackageError {
 	return &PackageError{Entry: entry, Rule: rule, Message: fmt.Sprintf(format, args...)}
 }
 
-// newHash returns the hash for a digest algorithm.
-func newHash(alg DigestAlgorithm) (hash.Hash, error) {
+// NewHash returns the hash for a digest algorithm.
+func NewHash(alg DigestAlgorithm) (hash.Hash, error) {
 	switch alg {
 	case SHA256:
 		return sha256.New(), nil
@@ -134,7 +134,7 @@ func newHash(alg DigestAlgorithm) (hash.Hash, error) {
 // ComputeDigest reads r to its end and returns its digest with alg and its
 // size, streaming.
 func ComputeDigest(r io.Reader, alg DigestAlgorithm) (Digest, int64, error) {
-	h, err := newHash(alg)
+	h, err := NewHash(alg)
 	if err != nil {
 		return Digest{}, 0, err
 	}
@@ -269,7 +269,7 @@ func packOne(zw *zip.Writer, fsys fs.FS, f packFile, modified time.Time) error {
 	if err != nil {
 		return err
 	}
-	h, _ := newHash((*f.digest).Alg)
+	h, _ := NewHash((*f.digest).Alg)
 	n, err := io.Copy(io.MultiWriter(ew, h), src)
 	if err != nil {
 		return fmt.Errorf("docdoc: packing %s: %w", f.src, err)
@@ -510,7 +510,7 @@ func (p *Package) Open(entry string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, pkgErr(entry, "docdoc.package.zip", "cannot open entry: %v", err)
 	}
-	h, err := newHash((*want.digest).Alg)
+	h, err := NewHash((*want.digest).Alg)
 	if err != nil {
 		rc.Close()
 		return nil, err

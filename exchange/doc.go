@@ -25,6 +25,19 @@
 // addressed to this node. Each refusal is a [*RefusalError] with a stable
 // rule id for the negative receipt.
 //
+// # Transport
+//
+// A [Transport] is one node's HTTPS endpoint and client, over mutual TLS
+// 1.3. A message is one POST to [MessagePath]: the envelope's JSON on one
+// line, then the payload, streamed and checked against the envelope's size
+// and digest. The receiving node checks that the TLS client certificate is
+// the one the directory registers for the envelope's sender node, verifies
+// the envelope, checks the grant, applies a per-organ rate limit, and hands
+// the message to its [Receiver] (the durable inbox); it answers with its
+// signed delivery receipt (送达回执), again for a retried duplicate. The
+// sender pins the receiver's TLS certificate to the directory in the same
+// way. The status codes are listed beside [Problem].
+//
 // # The directory
 //
 // The platform operator publishes a [Directory] (schema: [DirectorySchema]):

@@ -1,0 +1,521 @@
+package exchange
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/egovkit/egovkit/docdoc"
+	"github.com/egovkit/egovkit/signature"
+)
+
+// The wire format of one message: POST MessagePath with Content-Type
+// MessageMediaType and a body of the envelope's JSON on one line, a line
+// feed, then exactly payload.size bytes of payload. The answer to an
+// accepted message is 200 with a body of the same form: the receiving
+// node's signed delivery receipt (送达回执) and its JSON payload.
+const (
+	MessagePath      = "/egovkit/v1/messages"
+	MessageMediaType = "application/vnd.egovkit.message"
+	// ReceiptMediaType is the media type of a receipt's payload.
+	ReceiptMediaType = "application/vnd.egovkit.receipt+json"
+)
+
+// Status codes of the message endpoint. A refusal's body is a JSON
+// [Problem].
+//
+//	200 OK                     accepted (or a duplicate of an accepted message); the body is the receipt
+//	400 Bad Request            malformed body or envelope
+//	403 Forbidden              TLS peer not the sender's registered node, bad signature, unknown sender, no grant
+//	405 Method Not Allowed     not POST
+//	410 Gone                   the message has expired
+//	413 Content Too Large      envelope or payload over the limits
+//	415 Unsupported Media Type not MessageMediaType
+//	421 Misdirected Request    this node is not a recipient
+//	422 Unprocessable Content  the payload does not match the envelope's size or digest
+//	429 Too Many Requests      the sender's rate limit; Retry-After says when to retry
+//	503 Service Unavailable    no valid directory (expired or not yet loaded); retry later
+//	500 Internal Server Error  the message could not be stored; retry later
+
+// Problem is the JSON body of a refused message.
+type Problem struct {
+	Status     int         `json:"status"`
+	Rule       string      `json:"rule"`
+	Detail     string      `json:"detail"`
+	Violations []Violation `json:"violations,omitempty"`
+}
+
+// Receipt is the payload of a delivery receipt.
+type Receipt struct {
+	Status    string `json:"status"` // delivered
+	MessageID string `json:"messageId"`
+	Received  Time   `json:"received"`
+	Digest    docdoc.Digest `json:"digest"` // of the payload received
+}
+
+// Receiver stores accepted messages. Receive must store the envelope and
+// the payload durably before it returns nil. The payload reader checks size
+// and digest as it streams and fails at the end when they differ, with an
+// error matching ErrPayloadMismatch: Receive must then discard what it read
+// and return that error (wrapped or not). duplicate reports a message id
+// already stored, whose payload it must not read or store again.
+type Receiver interface {
+	Receive(ctx context.Context, env *Envelope, payload io.Reader) (duplicate bool, err error)
+}
+
+// TransportLimits bound what a node accepts. Zero fields take the
+// defaults of [DefaultTransportLimits].
+type TransportLimits struct {
+	// MaxPayload is the largest payload accepted, in bytes.
+	MaxPayload int64
+	// Rate and Burst limit each sending organ: Rate messages a second on
+	// average, Burst at once.
+	Rate  float64
+	Burst int
+}
+
+// DefaultTransportLimits are the limits a zero field takes.
+var DefaultTransportLimits = TransportLimits{MaxPayload: 2 << 30, Rate: 200, Burst: 400}
+
+func (l TransportLimits) withDefaults() TransportLimits {
+	d := DefaultTransportLimits
+	if l.MaxPayload > 0 {
+		d.MaxPayload = l.MaxPayload
+	}
+	if l.Rate > 0 {
+		d.Rate = l.Rate
+	}
+	if l.Burst > 0 {
+		d.Burst = l.Burst
+	}
+	return d
+}
+
+// TransportConfig configures a [Transport].
+type TransportConfig struct {
+	// Self is this node.
+	Self Party
+	// Directory returns the current directory, such as
+	// DirectoryKeeper.Current.
+	Directory func() (*Directory, error)
+	// Verifier checks signatures against the trust anchors.
+	Verifier *signature.Verifier
+	// Signer signs this node's envelopes and receipts; its certificate
+	// must be the directory's signing certificate for Self.
+	Signer *signature.Signer
+	// TLSCertificate is this node's TLS certificate and key, as the
+	// directory registers it.
+	TLSCertificate tls.Certificate
+	// Receiver stores accepted messages.
+	Receiver Receiver
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Limits bound what the node accepts.
+	Limits TransportLimits
+}
+
+// Transport is one exchange node's transport: an http.Handler for the messages
+// it receives and a client for those it sends, both over mutual TLS 1.3
+// with certificates pinned to the directory.
+type Transport struct {
+	cfg    TransportConfig
+	limits TransportLimits
+	now    func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+// NewTransport checks a configuration and returns the transport.
+func NewTransport(cfg TransportConfig) (*Transport, error) {
+	var missing []string
+	if cfg.Self.OrgID == "" || cfg.Self.Node == "" {
+		missing = append(missing, "Self")
+	}
+	if cfg.Directory == nil {
+		missing = append(missing, "Directory")
+	}
+	if cfg.Verifier == nil {
+		missing = append(missing, "Verifier")
+	}
+	if cfg.Signer == nil {
+		missing = append(missing, "Signer")
+	}
+	if len(cfg.TLSCertificate.Certificate) == 0 {
+		missing = append(missing, "TLSCertificate")
+	}
+	if cfg.Receiver == nil {
+		missing = append(missing, "Receiver")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("exchange: transport configuration lacks %s", strings.Join(missing, ", "))
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Transport{cfg: cfg, limits: cfg.Limits.withDefaults(), now: now, buckets: map[string]*bucket{}}, nil
+}
+
+// ServerTLSConfig returns the TLS configuration for this node's server:
+// TLS 1.3 only, a client certificate required. Which client certificate is
+// acceptable depends on the sender the envelope names, so the handler
+// checks it against the directory.
+func (n *Transport) ServerTLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{n.cfg.TLSCertificate},
+		ClientAuth:   tls.RequireAnyClientCert,
+	}
+}
+
+// clientTLSConfig pins the server's certificate to the directory's entry
+// for the recipient node, instead of trusting any certificate for the
+// host name.
+func (n *Transport) clientTLSConfig(want []byte) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{n.cfg.TLSCertificate},
+		// Verification is the pin below; the directory is the trust root.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, want) {
+				return errors.New("exchange: the server's TLS certificate is not the one the directory registers for the recipient node")
+			}
+			return nil
+		},
+	}
+}
+
+// Handler returns the http.Handler of the message endpoint, to mount at
+// MessagePath on a server that uses ServerTLSConfig.
+func (n *Transport) Handler() http.Handler { return http.HandlerFunc(n.serve) }
+
+func writeProblem(w http.ResponseWriter, p Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+var refusalStatus = map[error]int{
+	ErrUnknownSender:  http.StatusForbidden,
+	ErrSenderCert:     http.StatusForbidden,
+	ErrBadSignature:   http.StatusForbidden,
+	ErrUnsigned:       http.StatusForbidden,
+	ErrExpired:        http.StatusGone,
+	ErrNotForThisNode: http.StatusMisdirectedRequest,
+}
+
+func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeProblem(w, Problem{Status: http.StatusMethodNotAllowed, Rule: "exchange.http.method", Detail: "expected POST"})
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != MessageMediaType {
+		writeProblem(w, Problem{Status: http.StatusUnsupportedMediaType, Rule: "exchange.http.media-type", Detail: fmt.Sprintf("Content-Type %q; expected %s", ct, MessageMediaType)})
+		return
+	}
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || r.TLS.Version < tls.VersionTLS13 {
+		writeProblem(w, Problem{Status: http.StatusForbidden, Rule: "exchange.refused.tls", Detail: "expected mutual TLS 1.3 with a client certificate"})
+		return
+	}
+	dir, err := n.cfg.Directory()
+	if err != nil {
+		w.Header().Set("Retry-After", "60")
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Rule: "exchange.directory.unavailable", Detail: err.Error()})
+		return
+	}
+	body := bufio.NewReaderSize(r.Body, 64<<10)
+	line, err := readLine(body, MaxEnvelopeSize)
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, errTooLong) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeProblem(w, Problem{Status: status, Rule: "exchange.http.body", Detail: err.Error()})
+		return
+	}
+	env, err := ParseEnvelopeBytes(line)
+	if err != nil {
+		var ee *EnvelopeError
+		if errors.As(err, &ee) {
+			writeProblem(w, Problem{Status: http.StatusBadRequest, Rule: "exchange.refused.envelope", Detail: "the envelope is invalid", Violations: ee.Violations})
+			return
+		}
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Rule: "exchange.refused.envelope", Detail: err.Error()})
+		return
+	}
+	if node := dir.Node(env.Sender); node != nil && !bytes.Equal(r.TLS.PeerCertificates[0].Raw, node.TLSCertificate) {
+		writeProblem(w, Problem{Status: http.StatusForbidden, Rule: "exchange.refused.tls-peer", Detail: fmt.Sprintf("the TLS client certificate is not the one the directory registers for %s", env.Sender)})
+		return
+	}
+	if err := VerifyEnvelope(r.Context(), env, dir, n.cfg.Verifier, n.cfg.Self, n.now()); err != nil {
+		var re *RefusalError
+		if errors.As(err, &re) {
+			writeProblem(w, Problem{Status: refusalStatus[re.Reason], Rule: re.Rule, Detail: re.Error()})
+			return
+		}
+		writeProblem(w, Problem{Status: http.StatusInternalServerError, Rule: "exchange.internal", Detail: err.Error()})
+		return
+	}
+	if env.Kind == KindDocument && !dir.MaySend(env.Sender.OrgID, n.cfg.Self.OrgID, env.DocumentType) {
+		writeProblem(w, Problem{Status: http.StatusForbidden, Rule: "exchange.refused.not-granted", Detail: fmt.Sprintf("the directory does not let %s send a %s to %s", env.Sender.OrgID, env.DocumentType, n.cfg.Self.OrgID)})
+		return
+	}
+	if env.Payload.Size > n.limits.MaxPayload {
+		writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Rule: "exchange.refused.payload-size", Detail: fmt.Sprintf("payload of %d bytes; expected at most %d", env.Payload.Size, n.limits.MaxPayload)})
+		return
+	}
+	if wait, ok := n.allow(env.Sender.OrgID); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		writeProblem(w, Problem{Status: http.StatusTooManyRequests, Rule: "exchange.refused.rate", Detail: fmt.Sprintf("%s sends more than %g messages a second", env.Sender.OrgID, n.limits.Rate)})
+		return
+	}
+	h, err := docdoc.NewHash(env.Payload.Digest.Alg)
+	if err != nil {
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Rule: "exchange.refused.envelope", Detail: err.Error()})
+		return
+	}
+	payload := &checkedReader{r: io.LimitReader(body, env.Payload.Size+1), size: env.Payload.Size, h: h, want: env.Payload.Digest.Value}
+	duplicate, err := n.cfg.Receiver.Receive(r.Context(), env, payload)
+	if err != nil {
+		if errors.Is(err, ErrPayloadMismatch) {
+			writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
+			return
+		}
+		writeProblem(w, Problem{Status: http.StatusInternalServerError, Rule: "exchange.store", Detail: "the message could not be stored; retry later"})
+		return
+	}
+	if duplicate {
+		// The sender retried a message already stored: drain the payload
+		// and answer with a receipt again, as AS4's duplicate detection does.
+		_, _ = io.Copy(io.Discard, payload)
+	}
+	receipt, err := n.receiptFor(env, payload.sum)
+	if err != nil {
+		writeProblem(w, Problem{Status: http.StatusInternalServerError, Rule: "exchange.internal", Detail: err.Error()})
+		return
+	}
+	w.Header().Set("Content-Type", MessageMediaType)
+	_, _ = w.Write(receipt)
+}
+
+// ErrPayloadMismatch is the error a payload reader returns when the bytes
+// read differ in size or digest from the envelope.
+var ErrPayloadMismatch = errors.New("exchange: the payload does not match the envelope")
+
+var errTooLong = errors.New("exchange: envelope line longer than the limit")
+
+// readLine reads up to and not including '\n', at most max bytes.
+func readLine(r *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > max+1 {
+			return nil, errTooLong
+		}
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			return nil, errors.New("exchange: the body ends before the envelope line does; expected the envelope JSON, a line feed, then the payload")
+		default:
+			return nil, err
+		}
+	}
+}
+
+// checkedReader streams a payload and fails at its end when the size or
+// digest differ from the envelope's.
+type checkedReader struct {
+	r    io.Reader
+	size int64
+	h    hash.Hash
+	want string
+	n    int64
+	sum  string
+	err  error
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	k, err := c.r.Read(p)
+	c.n += int64(k)
+	c.h.Write(p[:k])
+	switch {
+	case c.n > c.size:
+		c.err = fmt.Errorf("%w: more than the %d bytes the envelope says", ErrPayloadMismatch, c.size)
+		return k, c.err
+	case errors.Is(err, io.EOF):
+		c.sum = fmt.Sprintf("%x", c.h.Sum(nil))
+		switch {
+		case c.n != c.size:
+			c.err = fmt.Errorf("%w: %d bytes, the envelope says %d", ErrPayloadMismatch, c.n, c.size)
+		case c.sum != c.want:
+			c.err = fmt.Errorf("%w: digest %s, the envelope says %s", ErrPayloadMismatch, c.sum, c.want)
+		default:
+			c.err = io.EOF
+		}
+		return k, c.err
+	}
+	return k, err
+}
+
+// receiptFor returns the wire form of a signed delivery receipt for env.
+func (n *Transport) receiptFor(env *Envelope, sum string) ([]byte, error) {
+	now := n.now()
+	body, err := json.Marshal(Receipt{Status: "delivered", MessageID: env.ID, Received: NewTime(now), Digest: docdoc.Digest{Alg: env.Payload.Digest.Alg, Value: sum}})
+	if err != nil {
+		return nil, err
+	}
+	re := env.Reply(KindReceipt, n.cfg.Self, now)
+	d, _, err := docdoc.ComputeDigest(bytes.NewReader(body), docdoc.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	re.Payload = Payload{MediaType: ReceiptMediaType, Size: int64(len(body)), Digest: d}
+	if err := SignEnvelope(re, n.cfg.Signer); err != nil {
+		return nil, err
+	}
+	line, err := Marshal(re)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(line, '\n'), body...), nil
+}
+
+// bucket is a token bucket for one sender.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a token from the sender's bucket, or says how long to wait.
+func (n *Transport) allow(sender string) (time.Duration, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := n.now()
+	b := n.buckets[sender]
+	if b == nil {
+		b = &bucket{tokens: float64(n.limits.Burst), last: now}
+		n.buckets[sender] = b
+	}
+	b.tokens = min(float64(n.limits.Burst), b.tokens+now.Sub(b.last).Seconds()*n.limits.Rate)
+	b.last = now
+	if b.tokens < 1 {
+		return time.Duration((1 - b.tokens) / n.limits.Rate * float64(time.Second)), false
+	}
+	b.tokens--
+	return 0, true
+}
+
+// SendError is a refusal by the receiving node: its status and problem.
+type SendError struct {
+	Status  int
+	Problem Problem
+}
+
+// Error implements error.
+func (e *SendError) Error() string {
+	return fmt.Sprintf("exchange: the recipient refused the message: %d %s: %s", e.Status, e.Problem.Rule, e.Problem.Detail)
+}
+
+// Temporary reports whether a retry may succeed (429, 500, 503).
+func (e *SendError) Temporary() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// Send signs env with this node's key and delivers it with its payload to
+// one recipient node, over mutual TLS with the recipient's certificate
+// pinned to the directory, and returns the recipient's verified delivery
+// receipt. payload must yield exactly env.Payload.Size bytes.
+func (n *Transport) Send(ctx context.Context, env *Envelope, to Party, payload io.Reader) (*Envelope, *Receipt, error) {
+	dir, err := n.cfg.Directory()
+	if err != nil {
+		return nil, nil, err
+	}
+	node := dir.Node(to)
+	if node == nil {
+		return nil, nil, fmt.Errorf("%w: recipient %s", ErrUnknownSender, to)
+	}
+	if err := SignEnvelope(env, n.cfg.Signer); err != nil {
+		return nil, nil, err
+	}
+	line, err := Marshal(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	body := io.MultiReader(bytes.NewReader(append(line, '\n')), io.LimitReader(payload, env.Payload.Size))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(node.Endpoint, "/")+MessagePath, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.ContentLength = int64(len(line)) + 1 + env.Payload.Size
+	req.Header.Set("Content-Type", MessageMediaType)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: n.clientTLSConfig(node.TLSCertificate), ForceAttemptHTTP2: true}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	rb := bufio.NewReader(io.LimitReader(resp.Body, MaxEnvelopeSize+64<<10))
+	if resp.StatusCode != http.StatusOK {
+		var p Problem
+		_ = json.NewDecoder(rb).Decode(&p)
+		return nil, nil, &SendError{Status: resp.StatusCode, Problem: p}
+	}
+	return n.readReceipt(ctx, rb, dir, env)
+}
+
+// readReceipt reads and verifies a delivery receipt for env.
+func (n *Transport) readReceipt(ctx context.Context, rb *bufio.Reader, dir *Directory, env *Envelope) (*Envelope, *Receipt, error) {
+	line, err := readLine(rb, MaxEnvelopeSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: reading the receipt: %w", err)
+	}
+	re, err := ParseEnvelopeBytes(line)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: the receipt envelope: %w", err)
+	}
+	if err := VerifyEnvelope(ctx, re, dir, n.cfg.Verifier, n.cfg.Self, n.now()); err != nil {
+		return nil, nil, fmt.Errorf("exchange: the receipt: %w", err)
+	}
+	if re.Kind != KindReceipt || re.ReplyTo != env.ID {
+		return nil, nil, fmt.Errorf("exchange: the answer is a %s to %s; expected a receipt for %s", re.Kind, re.ReplyTo, env.ID)
+	}
+	h, err := docdoc.NewHash(re.Payload.Digest.Alg)
+	if err != nil {
+		return nil, nil, err
+	}
+	cr := &checkedReader{r: io.LimitReader(rb, re.Payload.Size+1), size: re.Payload.Size, h: h, want: re.Payload.Digest.Value}
+	body, err := io.ReadAll(cr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: the receipt payload: %w", err)
+	}
+	var rc Receipt
+	if err := json.Unmarshal(body, &rc); err != nil {
+		return nil, nil, fmt.Errorf("exchange: the receipt payload: %w", err)
+	}
+	if rc.MessageID != env.ID || rc.Digest.Value != env.Payload.Digest.Value {
+		return nil, nil, fmt.Errorf("exchange: the receipt acknowledges %s with digest %s; expected %s with %s", rc.MessageID, rc.Digest.Value, env.ID, env.Payload.Digest.Value)
+	}
+	return re, &rc, nil
+}
