@@ -101,7 +101,9 @@ type ClockError struct {
 }
 
 // Error implements error.
-func (e *ClockError) Error() string { return "deadline: monitor: clock " + strconv.Quote(e.ClockID) + ": " + e.Err.Error() }
+func (e *ClockError) Error() string {
+	return "deadline: monitor: clock " + strconv.Quote(e.ClockID) + ": " + e.Err.Error()
+}
 
 // Unwrap returns the clock's error.
 func (e *ClockError) Unwrap() error { return e.Err }
