@@ -11,6 +11,7 @@ import (
 
 	"github.com/egovkit/egovkit/internal/strictjson"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
 
 // Year is one year of an official holiday schedule (节假日安排) as it is
@@ -277,6 +278,13 @@ func schemaViolations(ve *jsonschema.ValidationError) []Violation {
 			msg := e.Error()
 			if i := strings.LastIndex(msg, ": "); i >= 0 && e.ErrorKind != nil {
 				msg = strings.TrimSpace(msg[i+2:])
+			}
+			if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
+				for _, name := range ap.Properties {
+					vs = append(vs, Violation{Pointer: ptr + "/" + strictjson.EscapePointerToken(name), Rule: "deadline.calendar.schema." + kw,
+						Message: "unknown member " + strconv.Quote(name) + "; expected only the members the schema names"})
+				}
+				return
 			}
 			vs = append(vs, Violation{Pointer: ptr, Rule: "deadline.calendar.schema." + kw, Message: msg})
 			return
