@@ -136,6 +136,7 @@ type Monitor struct {
 	depts  []string
 	deptIx map[string]int32
 	counts [][4]int // per department: open, warning, yellow, red
+	evals  int64    // clock evaluations by ticks, for tests
 }
 
 // NewMonitor returns a monitor that records cards in store. log may be nil.
@@ -276,6 +277,7 @@ func (m *Monitor) Tick(ctx context.Context, now time.Time) ([]Card, error) {
 			break
 		}
 		c := e.clock
+		m.evals++
 		ev, err := c.evaluate(now)
 		if err != nil {
 			errs = append(errs, &ClockError{ClockID: c.id, Err: err})
