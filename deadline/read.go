@@ -118,6 +118,7 @@ type evaluation struct {
 	dates     Pauses
 	legal     track
 	rungs     []rungEval
+	buf       [3]rungEval
 	est       bool
 	next      time.Time
 	coverEnd  time.Time
@@ -309,6 +310,7 @@ func (c *Clock) evaluate(at time.Time) (*evaluation, error) {
 	}
 	ev := &evaluation{at: at, paused: paused, dates: ps, estimates: c.rule.Estimate,
 		coverEnd: Date{c.cal.c1}.End(c.cal.loc)}
+	ev.rungs = ev.buf[:0]
 	legal, _ := c.trackOf(WatchLegal, "", at)
 	if err := c.dueTrack(&legal, ps, at); err != nil {
 		return nil, err

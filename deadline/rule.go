@@ -147,10 +147,13 @@ type Rule struct {
 	Estimate bool
 }
 
+// defaultLadder is the ladder of a rule that sets none.
+var defaultLadder = DefaultLadder(WD(3), WD(5))
+
 // ladder returns the effective ladder.
 func (r *Rule) ladder() Ladder {
 	if r.Ladder == nil {
-		return DefaultLadder(WD(3), WD(5))
+		return defaultLadder
 	}
 	return r.Ladder
 }
