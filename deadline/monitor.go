@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -258,8 +259,8 @@ func (m *Monitor) drop(id string) {
 	m.free = append(m.free, slot)
 }
 
-// Tick issues every card whose time has come by now, in order of the
-// clocks' transition times, and returns the cards newly issued (a card the
+// Tick issues every card whose time has come by now and returns the cards
+// newly issued, ordered by FiredAt and then Key (a card the
 // store already held, from before a restart, is not returned again). A
 // clock that cannot be evaluated is reported in the returned error as a
 // [*ClockError] and left out of the index; the other clocks go on. A store
@@ -313,6 +314,12 @@ func (m *Monitor) Tick(ctx context.Context, now time.Time) ([]Card, error) {
 		}
 		m.setNext(slot, next)
 	}
+	slices.SortStableFunc(cards, func(a, b Card) int {
+		if c := a.FiredAt.Compare(b.FiredAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
 	return cards, errors.Join(errs...)
 }
 
