@@ -116,12 +116,12 @@ func (c *Calendar) Assess(k DayCase, now Date, estimate bool) (Assessment, error
 			return uncertain()
 		}
 		if !k.WarnBefore.IsZero() {
-			from, est, first := c.warnFrom(k.Start, r.d, k.WarnBefore.N, k.WarnBefore.Unit)
+			left, est, first := c.units(k.WarnBefore.Unit, now, r.d)
 			if est && !estimate {
 				return Assessment{}, c.outside(first)
 			}
 			a.Estimated = a.Estimated || est
-			if !now.Before(from) {
+			if left <= k.WarnBefore.N {
 				a.Status = StatusWarning
 			}
 		}
