@@ -102,15 +102,35 @@ func (c *Calendar) Assess(k DayCase, now Date, estimate bool) (Assessment, error
 			if k.WarnBefore.IsZero() {
 				return a, nil
 			}
-			// The due date lies past the coverage: at least one more day
-			// of the warning's unit remains after it.
-			left, _, _ := c.units(k.WarnBefore.Unit, now, c1)
+			// The due date lies past the coverage. For a working-day limit
+			// the working days still to count after the coverage are known,
+			// and, unless a pause reaches past the coverage, they are
+			// exactly the working days left after it; otherwise at least
+			// one more day remains.
+			rem, exact := 1, false
+			if k.Limit.Unit == WorkingDays {
+				used, _, _ := c.usedDays(k.Start, c1, WorkingDays, k.Pauses)
+				rem = k.Limit.N - used
+				exact = true
+				for _, p := range k.Pauses.p {
+					if p.To.After(c1) {
+						exact = false
+					}
+				}
+			}
+			var left int
 			if k.WarnBefore.Unit == NaturalDays {
-				left = c1.AddDays(1).Sub(now)
+				left = c1.AddDays(rem).Sub(now)
+				exact = false
 			} else {
-				left++
+				left, _, _ = c.units(WorkingDays, now, c1)
+				left += rem
 			}
 			if left > k.WarnBefore.N {
+				return a, nil
+			}
+			if exact {
+				a.Status = StatusWarning
 				return a, nil
 			}
 			return uncertain()

@@ -200,3 +200,20 @@ func TestDeadlineHelp(t *testing.T) {
 	code, _, _ = runDeadlineCmd(t, "frob")
 	assert.Equal(t, 2, code)
 }
+
+func TestDeadlineStatusWarningPastCoverage(t *testing.T) {
+	t.Parallel()
+	// 2026-12-10 + 20wd: 15 working days in December, 5 more in 2027.
+	code, out, errs := runDeadlineCmd(t, "status", "--start", "2026-12-10", "--limit", "20wd", "--now", "2026-12-31", "--warn-before", "5wd")
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, "warning", firstLine(out))
+	code, out, _ = runDeadlineCmd(t, "status", "--start", "2026-12-10", "--limit", "20wd", "--now", "2026-12-31", "--warn-before", "4wd")
+	require.Equal(t, 0, code)
+	assert.Equal(t, "running", firstLine(out))
+	code, out, _ = runDeadlineCmd(t, "status", "--start", "2026-12-10", "--limit", "20wd", "--now", "2026-12-30", "--warn-before", "6wd")
+	require.Equal(t, 0, code)
+	assert.Equal(t, "warning", firstLine(out))
+	// A natural-day figure cannot be known without 2027's schedule.
+	code, _, _ = runDeadlineCmd(t, "status", "--start", "2026-12-10", "--limit", "20wd", "--now", "2026-12-31", "--warn-before", "10d")
+	assert.Equal(t, 1, code)
+}
