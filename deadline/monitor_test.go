@@ -3,6 +3,7 @@ package deadline_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,4 +94,63 @@ func TestMonitorTickWorkIsProportional(t *testing.T) {
 	evals := deadline.MonitorEvaluations(m) - before
 	assert.NotEmpty(t, cards)
 	assert.LessOrEqual(t, evals, int64(len(cards)), "a tick evaluates only clocks that change")
+}
+
+// TestMonitorConcurrent tracks, ticks and counts from many goroutines on
+// one monitor under -race; every card is still issued once.
+func TestMonitorConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cal := deadline.China()
+	loc := cal.Location()
+	rule := &deadline.Rule{Name: "许可", Legal: deadline.WD(5), Ladder: deadline.DefaultLadder(deadline.WD(1), deadline.WD(2))}
+	m := deadline.NewMonitor(deadline.NewMemStore(), nil)
+	start := time.Date(2025, 5, 6, 9, 0, 0, 0, loc)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[string]int{}
+	for g := 0; g < 8; g++ {
+		wg.Add(2)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				c, err := deadline.Rebuild(fmt.Sprintf("g%d-%d", g, i), fmt.Sprintf("dept-%d", g%3), rule, cal,
+					[]deadline.Event{{Kind: deadline.EventStarted, At: start}})
+				if err == nil {
+					err = m.Track(c, start)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+		go func(g int) {
+			defer wg.Done()
+			for day := 0; day < 20; day++ {
+				cards, err := m.Tick(ctx, start.AddDate(0, 0, day))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for _, c := range cards {
+					seen[c.Key]++
+				}
+				mu.Unlock()
+				_ = m.Counts()
+			}
+		}(g)
+	}
+	wg.Wait()
+	// A final tick after everyone is tracked issues what is left.
+	cards, err := m.Tick(ctx, start.AddDate(0, 1, 0))
+	require.NoError(t, err)
+	for _, c := range cards {
+		seen[c.Key]++
+	}
+	assert.Len(t, seen, 8*50*3)
+	for k, n := range seen {
+		require.Equal(t, 1, n, k)
+	}
 }
