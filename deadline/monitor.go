@@ -163,7 +163,8 @@ func (m *Monitor) Len() int {
 // again under the same lock discipline (apply events to a copy, or hold no
 // other reference).
 func (m *Monitor) Track(c *Clock, now time.Time) error {
-	ev, err := c.evaluate(now)
+	var ev evaluation
+	err := c.evaluate(now, &ev)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err != nil {
@@ -175,7 +176,7 @@ func (m *Monitor) Track(c *Clock, now time.Time) error {
 		return nil
 	}
 	next := int64(never)
-	for _, re := range ev.rungs {
+	for _, re := range ev.rungs[:ev.n] {
 		if re.fired {
 			next = now.UnixNano() // due now: the next tick issues it
 		}
@@ -271,6 +272,7 @@ func (m *Monitor) Tick(ctx context.Context, now time.Time) ([]Card, error) {
 	var cards []Card
 	var errs []error
 	limit := now.UnixNano()
+	var ev evaluation
 	for len(m.heap) > 0 {
 		slot := m.heap[0]
 		e := &m.slots[slot]
@@ -279,14 +281,13 @@ func (m *Monitor) Tick(ctx context.Context, now time.Time) ([]Card, error) {
 		}
 		c := e.clock
 		m.evals++
-		ev, err := c.evaluate(now)
-		if err != nil {
+		if err := c.evaluate(now, &ev); err != nil {
 			errs = append(errs, &ClockError{ClockID: c.id, Err: err})
 			m.setNext(slot, never)
 			continue
 		}
 		issued := e.issued
-		for _, re := range ev.rungs {
+		for _, re := range ev.rungs[:ev.n] {
 			bit := uint8(1) << re.rung.Level
 			if !re.fired || issued&bit != 0 {
 				continue

@@ -117,8 +117,8 @@ type evaluation struct {
 	paused    bool
 	dates     Pauses
 	legal     track
-	rungs     []rungEval
-	buf       [3]rungEval
+	rungs     [3]rungEval // the ladder's rungs, n of them
+	n         int
 	est       bool
 	next      time.Time
 	coverEnd  time.Time
@@ -299,21 +299,20 @@ func (c *Clock) fire(g Rung, t *track, ps Pauses) (time.Time, bool, error) {
 	}
 }
 
-// evaluate computes the clock's state at at.
-func (c *Clock) evaluate(at time.Time) (*evaluation, error) {
+// evaluate computes the clock's state at at into ev.
+func (c *Clock) evaluate(at time.Time, ev *evaluation) error {
 	if c.startAt.IsZero() || at.Before(c.startAt) {
-		return nil, &EventError{Clock: c.id, Index: -1, Kind: EventStarted, Msg: "the clock has not started at " + at.Format(time.RFC3339)}
+		return &EventError{Clock: c.id, Index: -1, Kind: EventStarted, Msg: "the clock has not started at " + at.Format(time.RFC3339)}
 	}
 	ps, paused, err := c.pausesAt(at)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ev := &evaluation{at: at, paused: paused, dates: ps, estimates: c.rule.Estimate,
+	*ev = evaluation{at: at, paused: paused, dates: ps, estimates: c.rule.Estimate,
 		coverEnd: Date{c.cal.c1}.End(c.cal.loc)}
-	ev.rungs = ev.buf[:0]
 	legal, _ := c.trackOf(WatchLegal, "", at)
 	if err := c.dueTrack(&legal, ps, at); err != nil {
-		return nil, err
+		return err
 	}
 	ev.legal = legal
 	ev.est = legal.est
@@ -324,26 +323,26 @@ func (c *Clock) evaluate(at time.Time) (*evaluation, error) {
 		if ok {
 			if g.Watch != WatchLegal {
 				if err := c.dueTrack(&t, ps, at); err != nil {
-					return nil, err
+					return err
 				}
 			} else {
 				t = legal
 			}
 			f, est, err := c.fire(g, &t, ps)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			re.ok, re.fireAt, re.est, re.done, re.due = true, f, est, t.endedAt, t.due
 			reached := !f.After(at) && (t.endedAt.IsZero() || f.Before(t.endedAt))
 			if reached && est && !ev.estimates {
 				// The fire instant depends on days past the coverage, and
 				// has been reached: the reading cannot be certain.
-				return nil, c.cal.outside(Date{c.cal.c1 + 1})
+				return c.cal.outside(Date{c.cal.c1 + 1})
 			}
 			if !reached && est && !ev.estimates && !at.Before(ev.coverEnd) && t.endedAt.IsZero() {
 				// Past the coverage a rung that depends on uncovered days
 				// may or may not have fired.
-				return nil, c.cal.outside(Date{c.cal.c1 + 1})
+				return c.cal.outside(Date{c.cal.c1 + 1})
 			}
 			re.fired = reached
 			if est && reached {
@@ -359,9 +358,12 @@ func (c *Clock) evaluate(at time.Time) (*evaluation, error) {
 				}
 			}
 		}
-		ev.rungs = append(ev.rungs, re)
+		if ev.n < len(ev.rungs) {
+			ev.rungs[ev.n] = re
+			ev.n++
+		}
 	}
-	return ev, nil
+	return nil
 }
 
 // Read returns what the clock says at instant at, from the events that
@@ -372,12 +374,12 @@ func (c *Clock) evaluate(at time.Time) (*evaluation, error) {
 // whose day lies past the coverage is certainly not reached before the
 // coverage ends.
 func (c *Clock) Read(at time.Time) (Reading, error) {
-	ev, err := c.evaluate(at)
-	if err != nil {
+	var ev evaluation
+	if err := c.evaluate(at, &ev); err != nil {
 		return Reading{}, err
 	}
 	r := Reading{At: at, Due: ev.legal.due, DueAt: ev.legal.dueAt, Next: ev.next}
-	for _, re := range ev.rungs {
+	for _, re := range ev.rungs[:ev.n] {
 		if re.fired && re.rung.Level > r.Level {
 			r.Level = re.rung.Level
 		}
