@@ -112,7 +112,7 @@ func (e *ClockError) Unwrap() error { return e.Err }
 const never = math.MaxInt64
 
 // entry is one tracked clock. Entries live in a slice and are indexed by a
-// binary min-heap of slots ordered by next.
+// 4-ary min-heap of slots ordered by next.
 type entry struct {
 	clock  *Clock
 	next   int64 // unix nanoseconds of the next transition, never if none
@@ -122,7 +122,7 @@ type entry struct {
 }
 
 // Monitor is the electronic supervisor (电子监察): it holds many clocks,
-// indexed by their next transition time in a min-heap, and on each
+// indexed by their next transition time in a 4-ary min-heap, and on each
 // [Monitor.Tick] issues the cards whose time has come, exactly once per
 // clock and level thanks to its [Store]. A tick costs O(k log n) for k
 // transitions among n clocks. A Monitor is safe for concurrent use.
@@ -133,7 +133,7 @@ type Monitor struct {
 	slots  []entry
 	free   []int32
 	ids    map[string]int32
-	heap   []int32
+	heap   []heapItem
 	depts  []string
 	deptIx map[string]int32
 	counts [][4]int // per department: open, warning, yellow, red
@@ -274,7 +274,7 @@ func (m *Monitor) Tick(ctx context.Context, now time.Time) ([]Card, error) {
 	limit := now.UnixNano()
 	var ev evaluation
 	for len(m.heap) > 0 {
-		slot := m.heap[0]
+		slot := m.heap[0].slot
 		e := &m.slots[slot]
 		if e.next > limit {
 			break
@@ -366,10 +366,21 @@ func (m *Monitor) Next() (time.Time, bool) {
 	if len(m.heap) == 0 {
 		return time.Time{}, false
 	}
-	return time.Unix(0, m.slots[m.heap[0]].next), true
+	return time.Unix(0, m.heap[0].next), true
 }
 
-// setNext moves slot to next in the heap (never removes it).
+// heapItem is one heap element: the key inline, so that sifting reads
+// contiguous memory, and the slot it belongs to.
+type heapItem struct {
+	next int64
+	slot int32
+}
+
+// The heap is 4-ary: a node's children sit in one cache line, and a million
+// clocks are ten levels deep.
+const arity = 4
+
+// setNext moves slot to next in the heap, removing it for never.
 func (m *Monitor) setNext(slot int32, next int64) {
 	e := &m.slots[slot]
 	e.next = next
@@ -387,27 +398,26 @@ func (m *Monitor) setNext(slot int32, next int64) {
 	case next == never:
 	case e.heap < 0:
 		e.heap = int32(len(m.heap))
-		m.heap = append(m.heap, slot)
+		m.heap = append(m.heap, heapItem{next: next, slot: slot})
 		m.up(int(e.heap))
 	default:
 		i := int(e.heap)
+		m.heap[i].next = next
 		m.down(i)
 		m.up(int(m.slots[slot].heap))
 	}
 }
 
-func (m *Monitor) less(i, j int) bool { return m.slots[m.heap[i]].next < m.slots[m.heap[j]].next }
-
 func (m *Monitor) swap(i, j int) {
 	m.heap[i], m.heap[j] = m.heap[j], m.heap[i]
-	m.slots[m.heap[i]].heap = int32(i)
-	m.slots[m.heap[j]].heap = int32(j)
+	m.slots[m.heap[i].slot].heap = int32(i)
+	m.slots[m.heap[j].slot].heap = int32(j)
 }
 
 func (m *Monitor) up(i int) {
 	for i > 0 {
-		p := (i - 1) / 2
-		if !m.less(i, p) {
+		p := (i - 1) / arity
+		if m.heap[i].next >= m.heap[p].next {
 			return
 		}
 		m.swap(i, p)
@@ -418,15 +428,17 @@ func (m *Monitor) up(i int) {
 func (m *Monitor) down(i int) {
 	n := len(m.heap)
 	for {
-		l := 2*i + 1
-		if l >= n {
+		first := arity*i + 1
+		if first >= n {
 			return
 		}
-		j := l
-		if r := l + 1; r < n && m.less(r, l) {
-			j = r
+		j := first
+		for k := first + 1; k < first+arity && k < n; k++ {
+			if m.heap[k].next < m.heap[j].next {
+				j = k
+			}
 		}
-		if !m.less(j, i) {
+		if m.heap[j].next >= m.heap[i].next {
 			return
 		}
 		m.swap(i, j)
