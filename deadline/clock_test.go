@@ -336,3 +336,28 @@ func TestClockAgreesWithAssess(t *testing.T) {
 		require.Equal(t, a.Due, r.Due)
 	}
 }
+
+func TestParseEvents(t *testing.T) {
+	t.Parallel()
+	es, err := ParseEvents([]byte(`[{"kind":"started","at":"2025-03-03T10:00:00+08:00"},
+		{"kind":"suspended","at":"2025-03-05T09:00:00+08:00","reason":"补正"},
+		{"kind":"extended","at":"2025-03-20T09:00:00+08:00","by":"10wd","reason":"复杂","approver":"局长"}]`))
+	require.NoError(t, err)
+	require.Len(t, es, 3)
+	assert.Equal(t, EventExtended, es[2].Kind)
+	assert.Equal(t, WD(10), es[2].By)
+	for name, doc := range map[string]string{
+		"not array":      `{"kind":"started"}`,
+		"unknown member": `[{"kind":"started","at":"2025-03-03T10:00:00Z","x":1}]`,
+		"duplicate":      `[{"kind":"started","kind":"started","at":"2025-03-03T10:00:00Z"}]`,
+		"bad kind":       `[{"kind":"begun","at":"2025-03-03T10:00:00Z"}]`,
+		"bad time":       `[{"kind":"started","at":"2025-03-03 10:00"}]`,
+		"bad limit":      `[{"kind":"extended","at":"2025-03-03T10:00:00Z","by":"ten days"}]`,
+		"wrong type":     `[{"kind":"started","at":"2025-03-03T10:00:00Z","reason":5}]`,
+	} {
+		_, err := ParseEvents([]byte(doc))
+		require.ErrorIs(t, err, ErrInvalidEvent, name)
+	}
+	_, err = ParseEvents([]byte(`[{"kind":"started","at":"2025-03-03T10:00:00Z","x":1}]`))
+	assert.Contains(t, err.Error(), "/0/x")
+}

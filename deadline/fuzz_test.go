@@ -1,6 +1,7 @@
 package deadline
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -142,6 +143,38 @@ func FuzzDue(f *testing.F) {
 		}
 		if est != d.After(MustDate(2026, 12, 31)) {
 			t.Fatalf("estimated %v for %s", est, d)
+		}
+	})
+}
+
+// FuzzParseEvents: never panics on a hostile stored history; what it
+// accepts re-encodes and parses to the same events.
+func FuzzParseEvents(f *testing.F) {
+	f.Add([]byte(`[{"kind":"started","at":"2025-03-03T10:00:00+08:00"},{"kind":"suspended","at":"2025-03-05T09:00:00+08:00","reason":"补正"},{"kind":"resumed","at":"2025-03-07T15:00:00+08:00"},{"kind":"extended","at":"2025-03-20T09:00:00+08:00","by":"10wd","reason":"r","approver":"a"}]`))
+	f.Add([]byte(`[{"kind":"started","kind":"finished","at":"2025-03-03T10:00:00Z"}]`))
+	f.Add([]byte(`[{"kind":"nope","at":"2025-03-03T10:00:00Z"}]`))
+	f.Add([]byte(`[{"kind":"started","at":"2025-03-03 10:00"}]`))
+	f.Add([]byte(`{"kind":"started"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		es, err := ParseEvents(data)
+		if err != nil {
+			return
+		}
+		b, err := json.Marshal(es)
+		if err != nil {
+			return // a zero or invalid limit cannot be re-encoded
+		}
+		back, err := ParseEvents(b)
+		if err != nil {
+			t.Fatalf("re-encoded events do not parse: %v\n%s", err, b)
+		}
+		if len(back) != len(es) {
+			t.Fatalf("%d events became %d", len(es), len(back))
+		}
+		for i := range es {
+			if !es[i].At.Equal(back[i].At) || es[i].Kind != back[i].Kind || es[i].By != back[i].By || es[i].Reason != back[i].Reason {
+				t.Fatalf("event %d changed: %+v -> %+v", i, es[i], back[i])
+			}
 		}
 	})
 }
