@@ -96,4 +96,3 @@ func ParseEvents(data []byte) ([]Event, error) {
 	}
 	return out, nil
 }
-
