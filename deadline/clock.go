@@ -162,6 +162,16 @@ func Rebuild(id, dept string, rule *Rule, cal *Calendar, events []Event) (*Clock
 	return c, nil
 }
 
+// clone returns a deep copy of c that shares only the rule and calendar,
+// which are immutable.
+func (c *Clock) clone() *Clock {
+	nc := *c
+	nc.pauses = slices.Clone(c.pauses)
+	nc.exts = slices.Clone(c.exts)
+	nc.steps = slices.Clone(c.steps)
+	return &nc
+}
+
 // ID returns the case id.
 func (c *Clock) ID() string { return c.id }
 

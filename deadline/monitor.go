@@ -155,13 +155,14 @@ func (m *Monitor) Len() int {
 	return len(m.ids)
 }
 
-// Track adds clock c, or replaces the tracked clock of the same id (call it
-// again after applying events to a clock). A finished clock is dropped.
-// The clock is evaluated at now: the cards whose rungs have already fired
-// are not issued by Track but by the next Tick, so nothing is lost. The
-// monitor keeps c: the caller must not mutate it without calling Track
-// again under the same lock discipline (apply events to a copy, or hold no
-// other reference).
+// Track adds clock c, or replaces the tracked clock of the same id: call it
+// again after applying events to a clock. The monitor keeps its own copy of
+// c, so the caller may go on applying events to c while ticks run. A
+// finished clock is dropped. The clock is evaluated at now; cards whose
+// rungs have already fired are issued by the next Tick, not by Track, so
+// nothing is lost. A clock that cannot be evaluated (not started by now, or
+// needing days outside its calendar) is dropped and reported as a
+// [*ClockError].
 func (m *Monitor) Track(c *Clock, now time.Time) error {
 	var ev evaluation
 	err := c.evaluate(now, &ev)
@@ -202,7 +203,7 @@ func (m *Monitor) Track(c *Clock, now time.Time) error {
 		e.dept = d
 		m.count(e, +1)
 	}
-	e.clock = c
+	e.clock = c.clone()
 	m.setNext(slot, next)
 	return nil
 }

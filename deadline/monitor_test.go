@@ -119,6 +119,17 @@ func TestMonitorConcurrent(t *testing.T) {
 				if err == nil {
 					err = m.Track(c, start)
 				}
+				// Go on mutating the caller's clock while ticks run: the
+				// monitor holds its own copy.
+				if err == nil {
+					err = c.Apply(deadline.Event{Kind: deadline.EventSuspended, At: start.Add(time.Hour), Reason: deadline.ReasonCorrection})
+				}
+				if err == nil {
+					err = c.Apply(deadline.Event{Kind: deadline.EventResumed, At: start.Add(2 * time.Hour)})
+				}
+				if err == nil {
+					err = m.Track(c, start.Add(2*time.Hour))
+				}
 				if err != nil {
 					t.Error(err)
 					return
