@@ -58,9 +58,9 @@ type Problem struct {
 
 // Receipt is the payload of a delivery receipt.
 type Receipt struct {
-	Status    string `json:"status"` // delivered
-	MessageID string `json:"messageId"`
-	Received  Time   `json:"received"`
+	Status    string        `json:"status"` // delivered
+	MessageID string        `json:"messageId"`
+	Received  Time          `json:"received"`
 	Digest    docdoc.Digest `json:"digest"` // of the payload received
 }
 
