@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 
+	"github.com/egovkit/egovkit/internal/schemacheck"
 	"github.com/egovkit/egovkit/internal/strictjson"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
 
 // Year is one year of an official holiday schedule (节假日安排) as it is
@@ -67,28 +65,9 @@ var calendarSchemaText []byte
 // CalendarSchema returns the calendar JSON Schema (a copy).
 func CalendarSchema() []byte { return bytes.Clone(calendarSchemaText) }
 
-var (
-	schemaOnce sync.Once
-	schema     *jsonschema.Schema
-	schemaErr  error
-)
-
-func calendarSchema() (*jsonschema.Schema, error) {
-	schemaOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(calendarSchemaText))
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		c := jsonschema.NewCompiler()
-		if err = c.AddResource(CalendarSchemaID, doc); err != nil {
-			schemaErr = err
-			return
-		}
-		schema, schemaErr = c.Compile(CalendarSchemaID)
-	})
-	return schema, schemaErr
-}
+var calendarSchema = sync.OnceValues(func() (*schemacheck.Schema, error) {
+	return schemacheck.CompileJSON(CalendarSchemaID, calendarSchemaText, "deadline.calendar")
+})
 
 // calendarLimits bound calendar input: 1 MiB and shallow nesting.
 var calendarLimits = strictjson.Limits{MaxBytes: 1 << 20, MaxDepth: 8}
@@ -117,12 +96,12 @@ func ParseYears(source string, data []byte) ([]Year, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deadline: embedded calendar schema: %w", err)
 	}
-	if err := sch.Validate(tree); err != nil {
-		ve, ok := err.(*jsonschema.ValidationError)
-		if !ok {
-			return fail(Violation{Rule: "deadline.calendar.schema", Message: err.Error()})
+	if svs := schemacheck.Sort(sch.Validate(tree)); len(svs) > 0 {
+		vs := make([]Violation, len(svs))
+		for i, v := range svs {
+			vs[i] = Violation(v)
 		}
-		return fail(schemaViolations(ve)...)
+		return fail(vs...)
 	}
 	// The tree is valid against the schema: check the dates' meaning, then
 	// decode the typed form from the tree.
@@ -257,43 +236,6 @@ func checkYear(y *Year, p string) []Violation {
 				Message: fmt.Sprintf("%s is both a holiday and an adjusted working day; expected one or the other", a.Date)})
 		}
 	}
-	return vs
-}
-
-func schemaViolations(ve *jsonschema.ValidationError) []Violation {
-	var vs []Violation
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			ptr := ""
-			for _, tok := range e.InstanceLocation {
-				ptr += "/" + strictjson.EscapePointerToken(tok)
-			}
-			kw := "schema"
-			if e.ErrorKind != nil {
-				if kp := e.ErrorKind.KeywordPath(); len(kp) > 0 {
-					kw = kp[len(kp)-1]
-				}
-			}
-			msg := e.Error()
-			if i := strings.LastIndex(msg, ": "); i >= 0 && e.ErrorKind != nil {
-				msg = strings.TrimSpace(msg[i+2:])
-			}
-			if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
-				for _, name := range ap.Properties {
-					vs = append(vs, Violation{Pointer: ptr + "/" + strictjson.EscapePointerToken(name), Rule: "deadline.calendar.schema." + kw,
-						Message: "unknown member " + strconv.Quote(name) + "; expected only the members the schema names"})
-				}
-				return
-			}
-			vs = append(vs, Violation{Pointer: ptr, Rule: "deadline.calendar.schema." + kw, Message: msg})
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
 	return vs
 }
 

@@ -139,8 +139,8 @@ func TestParseYearsViolations(t *testing.T) {
 	tests := []struct {
 		name, doc, pointer, rule string
 	}{
-		{"unknown member", year(`"holidays":[],"adjustedWorkdays":[],"x":1`), "/x", "deadline.calendar.schema.additionalProperties"},
-		{"missing member", `{"region":"CN","year":2027,"source":{"title":"t"},"holidays":[]}`, "", "deadline.calendar.schema.required"},
+		{"unknown member", year(`"holidays":[],"adjustedWorkdays":[],"x":1`), "/x", "deadline.calendar.schema.unknown-member"},
+		{"missing member", `{"region":"CN","year":2027,"source":{"title":"t"},"holidays":[]}`, "/adjustedWorkdays", "deadline.calendar.schema.required"},
 		{"bad date form", year(`"holidays":[{"name":"a","from":"2027-1-01","to":"2027-01-01"}],"adjustedWorkdays":[]`), "/holidays/0/from", "deadline.calendar.schema.pattern"},
 		{"no such date", year(`"holidays":[{"name":"a","from":"2027-02-29","to":"2027-03-01"}],"adjustedWorkdays":[]`), "/holidays/0/from", "deadline.calendar.date"},
 		{"range order", year(`"holidays":[{"name":"a","from":"2027-03-02","to":"2027-03-01"}],"adjustedWorkdays":[]`), "/holidays/0/to", "deadline.calendar.range-order"},

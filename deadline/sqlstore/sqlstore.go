@@ -19,8 +19,7 @@ import (
 	"time"
 
 	"github.com/egovkit/egovkit/deadline"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/egovkit/egovkit/internal/sqldb"
 )
 
 // Dialect is the SQL dialect of a database.
@@ -99,12 +98,11 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, table string) (*Store
 // WAL mode with a busy timeout, and returns a store on table in it. Close
 // closes the database.
 func OpenSQLite(ctx context.Context, path, table string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqldb.OpenSQLite(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: opening %s: %w", path, err)
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	s, err := New(ctx, db, SQLite, table)
+	s, err := New(ctx, db.DB, SQLite, table)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -117,15 +115,11 @@ func OpenSQLite(ctx context.Context, path, table string) (*Store, error) {
 // connection string such as postgres://user@host:5432/db) and returns a
 // store on table in it. Close closes the connection pool.
 func OpenPostgres(ctx context.Context, dsn, table string) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := sqldb.OpenPostgres(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: connecting: %w", err)
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlstore: connecting: %w", err)
-	}
-	s, err := New(ctx, db, Postgres, table)
+	s, err := New(ctx, db.DB, Postgres, table)
 	if err != nil {
 		db.Close()
 		return nil, err
