@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	gowebpki "github.com/gowebpki/jcs"
@@ -36,6 +37,7 @@ func BenchmarkJCS(b *testing.B) {
 	b.Run("egovkit", func(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
 		for i := 0; i < b.N; i++ {
 			if _, err := jcs.Canonicalize(doc); err != nil {
 				b.Fatal(err)
@@ -45,6 +47,7 @@ func BenchmarkJCS(b *testing.B) {
 	b.Run("gowebpki", func(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
 		for i := 0; i < b.N; i++ {
 			if _, err := gowebpki.Transform(doc); err != nil {
 				b.Fatal(err)
@@ -251,6 +254,14 @@ func genValue(r *rand.Rand, sb *strings.Builder, depth int) {
 			}
 		}
 		sb.WriteString("]")
+	}
+}
+
+// reportCPU adds the process CPU time per operation since start as the
+// "cpu-ns/op" metric.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start > 0 && b.N > 0 {
+		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 

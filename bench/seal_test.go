@@ -57,6 +57,7 @@ func BenchmarkSeal(b *testing.B) {
 		policy := signature.Policy{RequiredIssuers: []signature.Identity{org}}
 		b.Run(string(alg)+"/egovkit", func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b, processCPU())
 			for i := 0; i < b.N; i++ {
 				sealed, err := signature.SealDocument(doc, s)
 				if err != nil {
@@ -69,6 +70,7 @@ func BenchmarkSeal(b *testing.B) {
 		})
 		b.Run(string(alg)+"/floor", func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b, processCPU())
 			for i := 0; i < b.N; i++ {
 				floor(b, alg, c, canon)
 			}
@@ -76,6 +78,7 @@ func BenchmarkSeal(b *testing.B) {
 		if alg == pki.Ed25519 {
 			b.Run(string(alg)+"/gowebpki+jose", func(b *testing.B) {
 				b.ReportAllocs()
+				defer reportCPU(b, processCPU())
 				for i := 0; i < b.N; i++ {
 					joseSealVerify(b, c, doc)
 				}

@@ -56,7 +56,9 @@
 // A [Verifier] is built from trust anchors and options ([WithCRLs],
 // [WithOCSP], [WithAlgorithms], [WithClock], …). [Verifier.Verify] checks
 // one signature and [VerifyDocument] every seal of a document, then the
-// [Policy]. The rules:
+// [Policy]; [VerifySeals] does the same for a caller that holds the
+// canonical payload and the parsed seals (docdoc's document type). The
+// rules:
 //
 //   - The algorithm comes from the certificate's key and an allow-list,
 //     never from the header alone: "none", HMAC ("HS256"…), unknown names
@@ -75,7 +77,10 @@
 //     CRLs and OCSP responses. The signing time is the signer's own claim:
 //     without a trusted timestamp it proves nothing, so a certificate
 //     revoked at any time up to verification invalidates the seal, as
-//     ETSI EN 319 102-1 treats a basic (B-level) signature.
+//     ETSI EN 319 102-1 treats a basic (B-level) signature. OCSP answers
+//     are checked with golang.org/x/crypto/ocsp, which cannot verify a
+//     response signed with SM2; certificates issued by an SM2 CA therefore
+//     rely on CRLs (with [RequireRevocationInfo], a missing CRL fails).
 //   - Multiple seals are judged per issuer: a document is valid only if it
 //     has a seal, every seal is valid, and each organ of
 //     Policy.RequiredIssuers has a valid seal of its own identity.

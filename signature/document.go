@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/egovkit/egovkit/internal/strictjson"
@@ -35,8 +36,9 @@ const (
 // the SHA-256 of the canonical form of doc without its signatures member
 // (see the package documentation for the header).
 func SealDocument(doc []byte, s *Signer) ([]byte, error) {
-	var c jcs.Canonicalizer
-	canon, sigs, err := c.AppendWithout(nil, doc, SignaturesMember)
+	c := canonicalizers.Get().(*jcs.Canonicalizer)
+	defer canonicalizers.Put(c)
+	canon, sigs, err := c.AppendWithout(make([]byte, 0, len(doc)), doc, SignaturesMember)
 	if err != nil {
 		return nil, &MalformedError{Field: "document", Reason: "not a strict JSON object", Err: err}
 	}
@@ -47,8 +49,11 @@ func SealDocument(doc []byte, s *Signer) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return spliceSignature(doc, sig.appendJSON(nil), &c)
+	return spliceSignature(doc, sig.appendJSON(nil), c)
 }
+
+// canonicalizers keep canonicalisation buffers between documents.
+var canonicalizers = sync.Pool{New: func() any { return new(jcs.Canonicalizer) }}
 
 // spliceSignature inserts entry at the end of doc's top-level signatures
 // array, or adds the member, using the spans c found while canonicalising.
@@ -161,8 +166,9 @@ func (r *Report) Valid() bool { return r != nil && r.Err == nil }
 // document is valid: the errors.Join of a [*SealError] per invalid seal, a
 // [*MissingSealError] per missing issuer, or [ErrNoSeals].
 func VerifyDocument(ctx context.Context, doc []byte, v *Verifier, policy Policy) (*Report, error) {
-	var c jcs.Canonicalizer
-	canon, sigsRaw, err := c.AppendWithout(nil, doc, SignaturesMember)
+	c := canonicalizers.Get().(*jcs.Canonicalizer)
+	canon, sigsRaw, err := c.AppendWithout(make([]byte, 0, len(doc)), doc, SignaturesMember)
+	canonicalizers.Put(c)
 	if err != nil {
 		return nil, &MalformedError{Field: "document", Reason: "not a strict JSON object", Err: err}
 	}
