@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/egovkit/egovkit/internal/uscc"
 )
 
 // Identity is the identity of a seal (印章): the issuing organ's name
@@ -78,8 +80,6 @@ func CertificateIdentity(c *x509.Certificate) (Identity, error) {
 // ErrOrgID is returned by [CheckOrgID].
 var ErrOrgID = errors.New("signature: invalid unified social credit code")
 
-const usccChars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
 // CheckOrgID checks a unified social credit code (统一社会信用代码) against
 // GB 32100-2015: 18 characters from 0-9 and the upper-case letters other
 // than I, O, Z, S and V, the last being the check character computed with
@@ -88,18 +88,12 @@ func CheckOrgID(code string) error {
 	if len(code) != 18 {
 		return fmt.Errorf("%w: %q has %d characters; expected 18", ErrOrgID, code, len(code))
 	}
-	sum, w := 0, 1
-	for i := 0; i < 17; i++ {
-		v := strings.IndexByte(usccChars, code[i])
-		if v < 0 {
-			return fmt.Errorf("%w: %q has %q at position %d; expected a digit or a letter other than I, O, Z, S, V", ErrOrgID, code, code[i], i+1)
-		}
-		sum += v * w
-		w = w * 3 % 31
+	check, err := uscc.CheckCharacter(code[:17])
+	if err != nil {
+		return fmt.Errorf("%w: %q: %v", ErrOrgID, code, err)
 	}
-	check := (31 - sum%31) % 31
-	if code[17] != usccChars[check] {
-		return fmt.Errorf("%w: %q has check character %q; expected %q", ErrOrgID, code, code[17], usccChars[check])
+	if code[17] != check {
+		return fmt.Errorf("%w: %q has check character %q; expected %q", ErrOrgID, code, code[17], check)
 	}
 	return nil
 }
