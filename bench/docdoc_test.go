@@ -19,7 +19,7 @@ import (
 // bytes with the same schema (target: at most 1.2×), and against
 // xeipuuv/gojsonschema on a draft-07 copy of the schema.
 //
-//	go test -run '^$' -bench 'Validate10KB' -benchmem -count 10 | tee docdoc.txt
+//	go test -run '^$' -bench 'Validate10KB' -benchmem -benchtime 2s -count 8 | tee docdoc.txt
 //	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /impl docdoc.txt
 
 // document10KB returns a joint notice of about 10 KB: two issuers, a list
@@ -139,6 +139,7 @@ func TestValidatorsAgree(t *testing.T) {
 func BenchmarkValidate10KB(b *testing.B) {
 	data := document10KB()
 	b.Run("impl=docdoc", func(b *testing.B) {
+		defer reportCPU(b, processCPU())
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -149,6 +150,8 @@ func BenchmarkValidate10KB(b *testing.B) {
 	})
 	b.Run("impl=jsonschema-v6", func(b *testing.B) {
 		sch := compileV6(b)
+		b.ResetTimer()
+		defer reportCPU(b, processCPU())
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -166,6 +169,8 @@ func BenchmarkValidate10KB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.ResetTimer()
+		defer reportCPU(b, processCPU())
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
