@@ -38,6 +38,21 @@
 // sender pins the receiver's TLS certificate to the directory in the same
 // way. The status codes are listed beside [Problem].
 //
+// # Reliability
+//
+// [Outbox.Send] signs a message, spools its payload (checked against the
+// envelope) and stores one entry per recipient; it returns once they are
+// durable. [Outbox.DeliverDue] claims due entries under a lease (FOR
+// UPDATE SKIP LOCKED on PostgreSQL, so several gateway processes of one
+// organ share a store and deliver each entry once), delivers them, and
+// records the signed delivery receipt, or a retry with exponential backoff
+// and jitter ([RetryPolicy]), or, after the last attempt or a permanent
+// refusal, a dead letter that [Outbox.State] shows with its reason. The
+// receiving side's [Inbox] spools the payload durably before it records
+// the message, and recognises a replayed message id, so that the receiving
+// application sees each message once however often the sender retries.
+// [SQLStore] keeps both on SQLite (the embedded default) or PostgreSQL.
+//
 // # The directory
 //
 // The platform operator publishes a [Directory] (schema: [DirectorySchema]):

@@ -443,20 +443,36 @@ func (e *SendError) Temporary() bool {
 }
 
 // Send signs env with this node's key and delivers it with its payload to
-// one recipient node, over mutual TLS with the recipient's certificate
-// pinned to the directory, and returns the recipient's verified delivery
-// receipt. payload must yield exactly env.Payload.Size bytes.
+// one recipient node (see [Transport.Deliver]).
 func (n *Transport) Send(ctx context.Context, env *Envelope, to Party, payload io.Reader) (*Envelope, *Receipt, error) {
+	if err := n.Sign(env); err != nil {
+		return nil, nil, err
+	}
+	return n.Deliver(ctx, env, to, payload)
+}
+
+// Sign signs env with this node's key.
+func (n *Transport) Sign(env *Envelope) error { return SignEnvelope(env, n.cfg.Signer) }
+
+// ErrUnknownRecipient: the recipient node is not in the directory.
+var ErrUnknownRecipient = errors.New("exchange: the recipient is not in the directory")
+
+// Deliver sends an envelope this node has signed, as it is, with its
+// payload to one recipient node, over mutual TLS with the recipient's
+// certificate pinned to the directory, and returns the recipient's
+// verified delivery receipt. payload must yield exactly env.Payload.Size
+// bytes. A refusal by the recipient is a [*SendError].
+func (n *Transport) Deliver(ctx context.Context, env *Envelope, to Party, payload io.Reader) (*Envelope, *Receipt, error) {
 	dir, err := n.cfg.Directory()
 	if err != nil {
 		return nil, nil, err
 	}
 	node := dir.Node(to)
 	if node == nil {
-		return nil, nil, fmt.Errorf("%w: recipient %s", ErrUnknownSender, to)
+		return nil, nil, fmt.Errorf("%w: %s", ErrUnknownRecipient, to)
 	}
-	if err := SignEnvelope(env, n.cfg.Signer); err != nil {
-		return nil, nil, err
+	if env.Signature == nil {
+		return nil, nil, fmt.Errorf("%w: message %s", ErrUnsigned, env.ID)
 	}
 	line, err := Marshal(env)
 	if err != nil {

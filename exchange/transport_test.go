@@ -87,6 +87,12 @@ type testNet struct {
 }
 
 func newTestNet(t *testing.T, limits TransportLimits) *testNet {
+	return newTestNetWith(t, limits, nil)
+}
+
+// newTestNetWith runs the three nodes with receivers from recv (memory
+// receivers when nil).
+func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Receiver) *testNet {
 	t.Helper()
 	n := &testNet{nodes: map[string]*testNode{}, now: time.Now().UTC()}
 	for _, m := range []struct {
@@ -118,8 +124,12 @@ func newTestNet(t *testing.T, limits TransportLimits) *testNet {
 	n.dir, err = OpenDirectory(context.Background(), sealed, v, operatorID, n.now)
 	require.NoError(t, err)
 	for _, tn := range n.nodes {
+		var r Receiver = tn.receiver
+		if recv != nil {
+			r = recv(tn.party)
+		}
 		tn.transport, err = NewTransport(TransportConfig{Self: tn.party, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: v,
-			Signer: tn.signer, TLSCertificate: tn.tlsCert, Receiver: tn.receiver, Limits: limits})
+			Signer: tn.signer, TLSCertificate: tn.tlsCert, Receiver: r, Limits: limits})
 		require.NoError(t, err)
 		mux := http.NewServeMux()
 		mux.Handle(MessagePath, tn.transport.Handler())

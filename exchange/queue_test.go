@@ -1,0 +1,267 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/egovkit/egovkit/internal/sqldb/sqldbtest"
+)
+
+func openTestStore(t *testing.T, open sqldbtest.Opener) Store {
+	t.Helper()
+	s, err := newSQLStore(context.Background(), open())
+	require.NoError(t, err)
+	return s
+}
+
+// TestStoreConformance runs one suite against SQLite and, with
+// EGOVKIT_TEST_POSTGRES, PostgreSQL.
+func TestStoreConformance(t *testing.T) {
+	t.Parallel()
+	sqldbtest.ForEach(t, func(t *testing.T, open sqldbtest.Opener) {
+		ctx := context.Background()
+		s := openTestStore(t, open)
+		now := time.Date(2025, 3, 18, 8, 0, 0, 0, time.UTC)
+		entry := func(id string, to Party) OutboxEntry {
+			return OutboxEntry{MessageID: id, Recipient: to, Envelope: []byte(`{"id":"` + id + `"}`), PayloadPath: "/spool/" + id, State: StatePending, NextAttempt: now, Created: now}
+		}
+		require.NoError(t, s.Enqueue(ctx, []OutboxEntry{entry("m1", finance), entry("m1", econ)}))
+		assert.ErrorIs(t, s.Enqueue(ctx, []OutboxEntry{entry("m2", finance), entry("m1", econ)}), ErrDuplicate)
+		_, err := s.Outbox(ctx, "m2")
+		assert.ErrorIs(t, err, ErrNotFound, "a failed enqueue stores nothing")
+
+		// Two workers claim at once: every entry goes to exactly one.
+		var wg sync.WaitGroup
+		claimed := make([][]OutboxEntry, 2)
+		for i := range claimed {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				other := openTestStore(t, open) // another process's connection
+				c, err := other.Claim(ctx, "w"+string(rune('a'+i)), now, time.Minute, 10)
+				assert.NoError(t, err)
+				claimed[i] = c
+			}()
+		}
+		wg.Wait()
+		assert.Len(t, append(claimed[0], claimed[1]...), 2)
+		var first OutboxEntry
+		var owner string
+		if len(claimed[0]) > 0 {
+			first, owner = claimed[0][0], "wa"
+		} else {
+			first, owner = claimed[1][0], "wb"
+		}
+		assert.Equal(t, "m1", first.MessageID)
+		assert.Equal(t, []byte(`{"id":"m1"}`), first.Envelope)
+
+		// Nothing is due again while leased; a lost lease cannot finish.
+		c, err := s.Claim(ctx, "wc", now.Add(30*time.Second), time.Minute, 10)
+		require.NoError(t, err)
+		assert.Empty(t, c)
+		assert.ErrorIs(t, s.Delivered(ctx, first, "wc", []byte("r"), now), ErrLeaseLost)
+
+		// Retry, then the entry is due again at its time.
+		require.NoError(t, s.Retry(ctx, first, owner, now.Add(10*time.Minute), "connection refused", now))
+		c, err = s.Claim(ctx, "wc", now.Add(5*time.Minute), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, c, 1, "the other entry's lease has ended")
+		assert.NotEqual(t, first.Recipient, c[0].Recipient)
+		require.NoError(t, s.Dead(ctx, c[0], "wc", "refused: not granted", now.Add(5*time.Minute)))
+		c, err = s.Claim(ctx, "wd", now.Add(11*time.Minute), time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, c, 1)
+		assert.Equal(t, first.Recipient, c[0].Recipient)
+		assert.Equal(t, 1, c[0].Attempts)
+		assert.Equal(t, "connection refused", c[0].LastError)
+		require.NoError(t, s.Delivered(ctx, c[0], "wd", []byte("receipt"), now.Add(11*time.Minute)))
+		assert.ErrorIs(t, s.Delivered(ctx, c[0], "wd", []byte("receipt"), now), ErrLeaseLost, "finished once")
+
+		es, err := s.Outbox(ctx, "m1")
+		require.NoError(t, err)
+		states := map[Party]string{}
+		for _, e := range es {
+			states[e.Recipient] = e.State
+		}
+		assert.Equal(t, StateDelivered, states[first.Recipient])
+		assert.Len(t, states, 2)
+		for p, st := range states {
+			if p != first.Recipient {
+				assert.Equal(t, StateDead, st)
+			}
+		}
+
+		// Inbox: accepted once; survives reopening.
+		in := InboxEntry{MessageID: "i1", Sender: ndrc, Kind: KindDocument, Envelope: []byte("{}"), PayloadPath: "/spool/i1", Received: now}
+		require.NoError(t, s.Accept(ctx, in))
+		assert.ErrorIs(t, s.Accept(ctx, in), ErrDuplicate)
+		got, err := openTestStore(t, open).Inbox(ctx, "i1")
+		require.NoError(t, err)
+		assert.Equal(t, in, got)
+		_, err = s.Inbox(ctx, "nope")
+		assert.ErrorIs(t, err, ErrNotFound)
+	})
+}
+
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) now() time.Time       { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) add(d time.Duration)  { c.ns.Add(int64(d)) }
+func newFakeClock(t time.Time) *fakeClock { c := &fakeClock{}; c.ns.Store(t.UnixNano()); return c }
+
+// flakyReceiver fails its first calls, as a receiving node's store that is
+// down would.
+type flakyReceiver struct {
+	Receiver
+	failures atomic.Int32
+}
+
+func (f *flakyReceiver) Receive(ctx context.Context, env *Envelope, payload io.Reader) (bool, error) {
+	if f.failures.Add(-1) >= 0 {
+		return false, errors.New("disk full")
+	}
+	return f.Receiver.Receive(ctx, env, payload)
+}
+
+func TestOutboxToInbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	inboxes := map[Party]*Inbox{}
+	flaky := map[Party]*flakyReceiver{}
+	n := newTestNetWith(t, TransportLimits{}, func(p Party) Receiver {
+		s, err := OpenStore(ctx, "sqlite:"+filepath.Join(dir, p.OrgID+"-in.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		spool, err := OpenSpool(filepath.Join(dir, p.OrgID+"-in"))
+		require.NoError(t, err)
+		inboxes[p] = NewInbox(s, spool, nil)
+		flaky[p] = &flakyReceiver{Receiver: inboxes[p]}
+		return flaky[p]
+	})
+	sender := n.nodes[ndrc.OrgID]
+	store, err := OpenStore(ctx, "sqlite:"+filepath.Join(dir, "out.db"))
+	require.NoError(t, err)
+	defer store.Close()
+	spool, err := OpenSpool(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	clock := newFakeClock(time.Now())
+	ob, err := NewOutbox(OutboxConfig{Store: store, Spool: spool, Transport: sender.transport, Owner: "gw1-a", Now: clock.now,
+		Policy: RetryPolicy{Base: time.Second, Max: time.Minute, Attempts: 3}})
+	require.NoError(t, err)
+
+	// One document to two recipients; finance's inbox fails twice first.
+	flaky[finance].failures.Store(2)
+	payload := bytes.Repeat([]byte("附件"), 1000)
+	env := documentEnvelope(sender, finance, payload)
+	env.Recipients = []Party{finance, econ}
+	require.NoError(t, ob.Send(ctx, env, bytes.NewReader(payload)))
+	assert.ErrorIs(t, ob.Send(ctx, env, bytes.NewReader(payload)), ErrDuplicate, "a message is stored once")
+
+	delivered, err := ob.DeliverDue(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, delivered, "econ at once; finance fails")
+	state := func() map[Party]OutboxEntry {
+		es, err := ob.State(ctx, env.ID)
+		require.NoError(t, err)
+		m := map[Party]OutboxEntry{}
+		for _, e := range es {
+			m[e.Recipient] = e
+		}
+		return m
+	}
+	st := state()
+	assert.Equal(t, StateDelivered, st[econ].State)
+	assert.NotEmpty(t, st[econ].Receipt)
+	assert.Equal(t, StatePending, st[finance].State)
+	assert.Contains(t, st[finance].LastError, "500")
+
+	// Not due yet; then due after the backoff, fails once more, then works.
+	delivered, err = ob.DeliverDue(ctx, 10)
+	require.NoError(t, err)
+	assert.Zero(t, delivered)
+	clock.add(time.Minute)
+	_, err = ob.DeliverDue(ctx, 10)
+	require.NoError(t, err)
+	clock.add(time.Minute)
+	delivered, err = ob.DeliverDue(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, delivered)
+	assert.Equal(t, StateDelivered, state()[finance].State)
+	assert.Equal(t, 3, state()[finance].Attempts)
+
+	// The inbox holds the document once, with its payload.
+	in, err := inboxes[finance].store.Inbox(ctx, env.ID)
+	require.NoError(t, err)
+	rc, err := ReadPayload(in)
+	require.NoError(t, err)
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	require.NoError(t, err)
+	assert.Equal(t, payload, got)
+
+	// A message that cannot be delivered (to a node the directory does not
+	// have) is dead-lettered at once, visibly.
+	bad := documentEnvelope(sender, Party{OrgID: finance.OrgID, Node: "gw9"}, payload)
+	require.NoError(t, ob.Send(ctx, bad, bytes.NewReader(payload)))
+	_, err = ob.DeliverDue(ctx, 10)
+	require.NoError(t, err)
+	es, err := ob.State(ctx, bad.ID)
+	require.NoError(t, err)
+	assert.Equal(t, StateDead, es[0].State)
+	assert.Contains(t, es[0].LastError, "not in the directory")
+
+	// A payload that differs from its envelope is refused by Send, and
+	// nothing is stored or spooled.
+	wrong := documentEnvelope(sender, finance, payload)
+	assert.ErrorIs(t, ob.Send(ctx, wrong, bytes.NewReader(payload[1:])), ErrPayloadMismatch)
+	_, err = ob.State(ctx, wrong.ID)
+	assert.ErrorIs(t, err, ErrNotFound)
+	_, err = os.Stat(filepath.Join(dir, "out", wrong.ID+".out"))
+	assert.True(t, os.IsNotExist(err))
+}
+
+func TestOutboxGivesUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	n := newTestNetWith(t, TransportLimits{}, func(p Party) Receiver {
+		f := &flakyReceiver{Receiver: &memReceiver{msgs: map[string][]byte{}}}
+		f.failures.Store(100)
+		return f
+	})
+	sender := n.nodes[ndrc.OrgID]
+	store, err := OpenStore(ctx, "sqlite:"+filepath.Join(dir, "out.db"))
+	require.NoError(t, err)
+	defer store.Close()
+	spool, err := OpenSpool(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	clock := newFakeClock(time.Now())
+	ob, err := NewOutbox(OutboxConfig{Store: store, Spool: spool, Transport: sender.transport, Owner: "w", Now: clock.now,
+		Policy: RetryPolicy{Base: time.Second, Max: time.Second, Attempts: 3}})
+	require.NoError(t, err)
+	payload := []byte("x")
+	env := documentEnvelope(sender, finance, payload)
+	require.NoError(t, ob.Send(ctx, env, bytes.NewReader(payload)))
+	for i := 0; i < 3; i++ {
+		_, err := ob.DeliverDue(ctx, 10)
+		require.NoError(t, err)
+		clock.add(2 * time.Second)
+	}
+	es, err := ob.State(ctx, env.ID)
+	require.NoError(t, err)
+	assert.Equal(t, StateDead, es[0].State)
+	assert.Equal(t, 3, es[0].Attempts)
+	assert.Contains(t, es[0].LastError, "gave up after 3 attempts")
+}

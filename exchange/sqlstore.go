@@ -1,0 +1,249 @@
+package exchange
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/egovkit/egovkit/internal/sqldb"
+)
+
+// SQLStore is a [Store] on SQLite or PostgreSQL (see internal/sqldb for how
+// each is opened). Claims use FOR UPDATE SKIP LOCKED on PostgreSQL, so
+// several gateway processes of one organ deliver each entry once; SQLite
+// serialises writers.
+type SQLStore struct {
+	db *sqldb.DB
+}
+
+// OpenStore opens a store by database URL (sqlite:PATH or postgres://…)
+// and creates its tables if needed.
+func OpenStore(ctx context.Context, url string) (*SQLStore, error) {
+	db, err := sqldb.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newSQLStore(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
+	for _, ddl := range []string{
+		`CREATE TABLE IF NOT EXISTS exchange_outbox (
+	message_id   TEXT NOT NULL,
+	recipient    TEXT NOT NULL,
+	envelope     TEXT NOT NULL,
+	payload_path TEXT NOT NULL,
+	state        TEXT NOT NULL,
+	attempts     INTEGER NOT NULL,
+	next_attempt BIGINT NOT NULL,
+	lease_owner  TEXT,
+	lease_until  BIGINT,
+	last_error   TEXT NOT NULL,
+	receipt      TEXT,
+	created      BIGINT NOT NULL,
+	updated      BIGINT NOT NULL,
+	PRIMARY KEY (message_id, recipient))`,
+		`CREATE INDEX IF NOT EXISTS exchange_outbox_due ON exchange_outbox (state, next_attempt)`,
+		`CREATE TABLE IF NOT EXISTS exchange_inbox (
+	message_id   TEXT PRIMARY KEY,
+	sender       TEXT NOT NULL,
+	kind         TEXT NOT NULL,
+	envelope     TEXT NOT NULL,
+	payload_path TEXT NOT NULL,
+	received     BIGINT NOT NULL)`,
+	} {
+		if _, err := db.ExecContext(ctx, ddl); err != nil {
+			return nil, fmt.Errorf("exchange: creating tables: %w", err)
+		}
+	}
+	return &SQLStore{db: db}, nil
+}
+
+// Close closes the database.
+func (s *SQLStore) Close() error { return s.db.Close() }
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func partyKey(p Party) string { return p.OrgID + "/" + p.Node }
+
+func parseParty(s string) (Party, error) {
+	org, node, ok := strings.Cut(s, "/")
+	if !ok {
+		return Party{}, fmt.Errorf("exchange: stored party %q is not ORGID/NODE", s)
+	}
+	return Party{OrgID: org, Node: node}, nil
+}
+
+// Enqueue implements [Store].
+func (s *SQLStore) Enqueue(ctx context.Context, entries []OutboxEntry) error {
+	q := s.db.Rebind(`INSERT INTO exchange_outbox (message_id, recipient, envelope, payload_path, state, attempts, next_attempt, last_error, created, updated)
+VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, ?)`)
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range entries {
+			if _, err := tx.ExecContext(ctx, q, e.MessageID, partyKey(e.Recipient), string(e.Envelope), e.PayloadPath, StatePending,
+				ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if sqldb.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	}
+	return err
+}
+
+const outboxColumns = "message_id, recipient, envelope, payload_path, state, attempts, next_attempt, last_error, receipt, created, updated"
+
+func scanOutbox(rows interface{ Scan(...any) error }) (OutboxEntry, error) {
+	var e OutboxEntry
+	var recipient, envelope string
+	var receipt sql.NullString
+	var next, created, updated int64
+	if err := rows.Scan(&e.MessageID, &recipient, &envelope, &e.PayloadPath, &e.State, &e.Attempts, &next, &e.LastError, &receipt, &created, &updated); err != nil {
+		return OutboxEntry{}, err
+	}
+	p, err := parseParty(recipient)
+	if err != nil {
+		return OutboxEntry{}, err
+	}
+	e.Recipient, e.Envelope = p, []byte(envelope)
+	if receipt.Valid {
+		e.Receipt = []byte(receipt.String)
+	}
+	e.NextAttempt, e.Created, e.Updated = fromMS(next), fromMS(created), fromMS(updated)
+	return e, nil
+}
+
+// Claim implements [Store].
+func (s *SQLStore) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, max int) ([]OutboxEntry, error) {
+	lock := ""
+	if s.db.Dialect == sqldb.Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	q := s.db.Rebind(`UPDATE exchange_outbox SET lease_owner = ?, lease_until = ?
+WHERE (message_id, recipient) IN (
+	SELECT message_id, recipient FROM exchange_outbox
+	WHERE state = ? AND next_attempt <= ? AND (lease_until IS NULL OR lease_until <= ?)
+	ORDER BY next_attempt LIMIT ?` + lock + `)
+RETURNING ` + outboxColumns)
+	var out []OutboxEntry
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, owner, ms(now.Add(lease)), StatePending, ms(now), ms(now), max)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanOutbox(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("exchange: claiming outbox entries: %w", err)
+	}
+	return out, nil
+}
+
+// finish updates a claimed entry if owner still holds its lease.
+func (s *SQLStore) finish(ctx context.Context, e OutboxEntry, owner, set string, args ...any) error {
+	q := s.db.Rebind(`UPDATE exchange_outbox SET ` + set + `, lease_owner = NULL, lease_until = NULL
+WHERE message_id = ? AND recipient = ? AND lease_owner = ? AND state = ?`)
+	args = append(args, e.MessageID, partyKey(e.Recipient), owner, StatePending)
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s to %s", ErrLeaseLost, e.MessageID, e.Recipient)
+	}
+	return nil
+}
+
+// Delivered implements [Store].
+func (s *SQLStore) Delivered(ctx context.Context, e OutboxEntry, owner string, receipt []byte, now time.Time) error {
+	return s.finish(ctx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, updated = ?", StateDelivered, string(receipt), ms(now))
+}
+
+// Retry implements [Store].
+func (s *SQLStore) Retry(ctx context.Context, e OutboxEntry, owner string, next time.Time, lastErr string, now time.Time) error {
+	return s.finish(ctx, e, owner, "attempts = attempts + 1, next_attempt = ?, last_error = ?, updated = ?", ms(next), lastErr, ms(now))
+}
+
+// Dead implements [Store].
+func (s *SQLStore) Dead(ctx context.Context, e OutboxEntry, owner string, lastErr string, now time.Time) error {
+	return s.finish(ctx, e, owner, "state = ?, attempts = attempts + 1, last_error = ?, updated = ?", StateDead, lastErr, ms(now))
+}
+
+// Outbox implements [Store].
+func (s *SQLStore) Outbox(ctx context.Context, messageID string) ([]OutboxEntry, error) {
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT `+outboxColumns+` FROM exchange_outbox WHERE message_id = ? ORDER BY recipient`), messageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		e, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, messageID)
+	}
+	return out, nil
+}
+
+// Accept implements [Store].
+func (s *SQLStore) Accept(ctx context.Context, e InboxEntry) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, received) VALUES (?, ?, ?, ?, ?, ?)`),
+		e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, ms(e.Received))
+	if sqldb.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: %s", ErrDuplicate, e.MessageID)
+	}
+	return err
+}
+
+// Inbox implements [Store].
+func (s *SQLStore) Inbox(ctx context.Context, messageID string) (InboxEntry, error) {
+	var e InboxEntry
+	var sender, kind, envelope string
+	var received int64
+	err := s.db.QueryRowContext(ctx, s.db.Rebind(`SELECT message_id, sender, kind, envelope, payload_path, received FROM exchange_inbox WHERE message_id = ?`), messageID).
+		Scan(&e.MessageID, &sender, &kind, &envelope, &e.PayloadPath, &received)
+	if errors.Is(err, sql.ErrNoRows) {
+		return InboxEntry{}, fmt.Errorf("%w: %s", ErrNotFound, messageID)
+	}
+	if err != nil {
+		return InboxEntry{}, err
+	}
+	p, err := parseParty(sender)
+	if err != nil {
+		return InboxEntry{}, err
+	}
+	e.Sender, e.Kind, e.Envelope, e.Received = p, Kind(kind), []byte(envelope), fromMS(received)
+	return e, nil
+}

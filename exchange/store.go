@@ -1,0 +1,76 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Delivery states of an outbox entry.
+const (
+	StatePending   = "pending"   // waiting for (another) delivery attempt
+	StateDelivered = "delivered" // the recipient's delivery receipt is stored
+	StateDead      = "dead"      // given up after the last attempt: dead-lettered, visibly
+)
+
+// OutboxEntry is one message to one recipient node.
+type OutboxEntry struct {
+	MessageID   string
+	Recipient   Party
+	Envelope    []byte // the signed envelope, sent as it is on every attempt
+	PayloadPath string // the spooled payload
+	State       string
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	Receipt     []byte // the recipient's signed receipt envelope, once delivered
+	Created     time.Time
+	Updated     time.Time
+}
+
+// InboxEntry is one accepted message.
+type InboxEntry struct {
+	MessageID   string
+	Sender      Party
+	Kind        Kind
+	Envelope    []byte
+	PayloadPath string
+	Received    time.Time
+}
+
+// Store errors.
+var (
+	// ErrDuplicate: a message id (with recipient, in the outbox) already stored.
+	ErrDuplicate = errors.New("exchange: message already stored")
+	// ErrLeaseLost: the entry was claimed by another worker, or its lease expired.
+	ErrLeaseLost = errors.New("exchange: the delivery lease was lost")
+	// ErrNotFound: no such message.
+	ErrNotFound = errors.New("exchange: no such message")
+)
+
+// Store keeps a node's outbox and inbox durably: a call that returns nil
+// has committed. Several processes may share one store; claims are leases,
+// so each pending entry is attempted by one worker at a time, and an
+// entry whose worker died is claimed again when its lease ends.
+type Store interface {
+	// Enqueue adds outbox entries (one per recipient) in one transaction;
+	// ErrDuplicate if any message id and recipient is already stored.
+	Enqueue(ctx context.Context, entries []OutboxEntry) error
+	// Claim leases up to max pending entries due at now to owner until
+	// now+lease, oldest due first.
+	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, max int) ([]OutboxEntry, error)
+	// Delivered records the receipt of a claimed entry.
+	Delivered(ctx context.Context, e OutboxEntry, owner string, receipt []byte, now time.Time) error
+	// Retry records a failed attempt and when to try again.
+	Retry(ctx context.Context, e OutboxEntry, owner string, next time.Time, lastErr string, now time.Time) error
+	// Dead dead-letters a claimed entry.
+	Dead(ctx context.Context, e OutboxEntry, owner string, lastErr string, now time.Time) error
+	// Outbox returns the entries of a message, one per recipient.
+	Outbox(ctx context.Context, messageID string) ([]OutboxEntry, error)
+	// Accept stores an inbox entry; ErrDuplicate if its id is stored.
+	Accept(ctx context.Context, e InboxEntry) error
+	// Inbox returns an inbox entry, or ErrNotFound.
+	Inbox(ctx context.Context, messageID string) (InboxEntry, error)
+	// Close releases the store.
+	Close() error
+}
