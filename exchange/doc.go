@@ -53,6 +53,11 @@
 // application sees each message once however often the sender retries.
 // [SQLStore] keeps both on SQLite (the embedded default) or PostgreSQL.
 //
+// Every message and receipt sent or received also goes, in the same
+// transaction, into an append-only audit log whose entries are chained by
+// their SHA-256 ([AuditEntry]); [VerifyAudit] (and egovkit audit verify)
+// names the first edited, deleted, inserted or reordered entry.
+//
 // # The directory
 //
 // The platform operator publishes a [Directory] (schema: [DirectorySchema]):

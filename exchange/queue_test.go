@@ -85,8 +85,8 @@ func TestStoreConformance(t *testing.T) {
 		assert.Equal(t, first.Recipient, c[0].Recipient)
 		assert.Equal(t, 1, c[0].Attempts)
 		assert.Equal(t, "connection refused", c[0].LastError)
-		require.NoError(t, s.Delivered(ctx, c[0], "wd", []byte("receipt"), now.Add(11*time.Minute)))
-		assert.ErrorIs(t, s.Delivered(ctx, c[0], "wd", []byte("receipt"), now), ErrLeaseLost, "finished once")
+		require.NoError(t, s.Delivered(ctx, c[0], "wd", []byte(`{"kind":"receipt"}`), now.Add(11*time.Minute)))
+		assert.ErrorIs(t, s.Delivered(ctx, c[0], "wd", []byte(`{"kind":"receipt"}`), now), ErrLeaseLost, "finished once")
 
 		es, err := s.Outbox(ctx, "m1")
 		require.NoError(t, err)

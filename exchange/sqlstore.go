@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -35,7 +36,7 @@ func OpenStore(ctx context.Context, url string) (*SQLStore, error) {
 }
 
 func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
-	for _, ddl := range []string{
+	if err := db.Migrate(ctx,
 		`CREATE TABLE IF NOT EXISTS exchange_outbox (
 	message_id   TEXT NOT NULL,
 	recipient    TEXT NOT NULL,
@@ -59,10 +60,18 @@ func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	envelope     TEXT NOT NULL,
 	payload_path TEXT NOT NULL,
 	received     BIGINT NOT NULL)`,
-	} {
-		if _, err := db.ExecContext(ctx, ddl); err != nil {
-			return nil, fmt.Errorf("exchange: creating tables: %w", err)
-		}
+		`CREATE TABLE IF NOT EXISTS exchange_audit (
+	seq        BIGINT PRIMARY KEY,
+	at         BIGINT NOT NULL,
+	direction  TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	message_id TEXT NOT NULL,
+	peer       TEXT NOT NULL,
+	digest     TEXT NOT NULL,
+	prev_hash  TEXT NOT NULL,
+	hash       TEXT NOT NULL)`,
+	); err != nil {
+		return nil, fmt.Errorf("exchange: creating tables: %w", err)
 	}
 	return &SQLStore{db: db}, nil
 }
@@ -88,10 +97,13 @@ func parseParty(s string) (Party, error) {
 func (s *SQLStore) Enqueue(ctx context.Context, entries []OutboxEntry) error {
 	q := s.db.Rebind(`INSERT INTO exchange_outbox (message_id, recipient, envelope, payload_path, state, attempts, next_attempt, last_error, created, updated)
 VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, ?)`)
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, e := range entries {
 			if _, err := tx.ExecContext(ctx, q, e.MessageID, partyKey(e.Recipient), string(e.Envelope), e.PayloadPath, StatePending,
 				ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, AuditSent, e.Envelope, e.MessageID, e.Recipient, e.Created); err != nil {
 				return err
 			}
 		}
@@ -101,6 +113,85 @@ VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, ?)`)
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
 	}
 	return err
+}
+
+// inTx runs fn in a transaction, again when a concurrent audit append took
+// the same sequence number first (PostgreSQL, several processes).
+func (s *SQLStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.db.InTx(ctx, fn)
+		if !errors.Is(err, errAuditRace) || attempt == 20 {
+			return err
+		}
+	}
+}
+
+var errAuditRace = errors.New("exchange: concurrent audit append")
+
+// audit appends one audit entry inside tx.
+func (s *SQLStore) audit(ctx context.Context, tx *sql.Tx, direction string, envelope []byte, messageID string, peer Party, at time.Time) error {
+	digest, err := envelopeDigest(envelope)
+	if err != nil {
+		return err
+	}
+	var kind string
+	var k struct {
+		Kind string `json:"kind"`
+	}
+	if json.Unmarshal(envelope, &k) == nil {
+		kind = k.Kind
+	}
+	e := AuditEntry{At: NewTime(at), Direction: direction, Kind: Kind(kind), MessageID: messageID, Peer: partyKey(peer), Digest: digest}
+	var prev *AuditEntry
+	last, err := s.lastAudit(ctx, tx)
+	switch {
+	case err == nil:
+		prev = &last
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	if err := e.chain(prev); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_audit (seq, at, direction, kind, message_id, peer, digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.Seq, ms(e.At.Time), e.Direction, string(e.Kind), e.MessageID, e.Peer, e.Digest, e.PrevHash, e.Hash)
+	if sqldb.IsUniqueViolation(err) {
+		return errAuditRace
+	}
+	return err
+}
+
+const auditColumns = "seq, at, direction, kind, message_id, peer, digest, prev_hash, hash"
+
+func scanAudit(row interface{ Scan(...any) error }) (AuditEntry, error) {
+	var e AuditEntry
+	var at int64
+	var kind string
+	err := row.Scan(&e.Seq, &at, &e.Direction, &kind, &e.MessageID, &e.Peer, &e.Digest, &e.PrevHash, &e.Hash)
+	e.At, e.Kind = NewTime(fromMS(at)), Kind(kind)
+	return e, err
+}
+
+func (s *SQLStore) lastAudit(ctx context.Context, tx *sql.Tx) (AuditEntry, error) {
+	return scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM exchange_audit ORDER BY seq DESC LIMIT 1`))
+}
+
+// Audit implements [Store].
+func (s *SQLStore) Audit(ctx context.Context) ([]AuditEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+auditColumns+` FROM exchange_audit ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 const outboxColumns = "message_id, recipient, envelope, payload_path, state, attempts, next_attempt, last_error, receipt, created, updated"
@@ -161,10 +252,14 @@ RETURNING ` + outboxColumns)
 
 // finish updates a claimed entry if owner still holds its lease.
 func (s *SQLStore) finish(ctx context.Context, e OutboxEntry, owner, set string, args ...any) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.finishTx(ctx, tx, e, owner, set, args...) })
+}
+
+func (s *SQLStore) finishTx(ctx context.Context, tx *sql.Tx, e OutboxEntry, owner, set string, args ...any) error {
 	q := s.db.Rebind(`UPDATE exchange_outbox SET ` + set + `, lease_owner = NULL, lease_until = NULL
 WHERE message_id = ? AND recipient = ? AND lease_owner = ? AND state = ?`)
 	args = append(args, e.MessageID, partyKey(e.Recipient), owner, StatePending)
-	res, err := s.db.ExecContext(ctx, q, args...)
+	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -180,7 +275,12 @@ WHERE message_id = ? AND recipient = ? AND lease_owner = ? AND state = ?`)
 
 // Delivered implements [Store].
 func (s *SQLStore) Delivered(ctx context.Context, e OutboxEntry, owner string, receipt []byte, now time.Time) error {
-	return s.finish(ctx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, updated = ?", StateDelivered, string(receipt), ms(now))
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.finishTx(ctx, tx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, updated = ?", StateDelivered, string(receipt), ms(now)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditReceipt, receipt, e.MessageID, e.Recipient, now)
+	})
 }
 
 // Retry implements [Store].
@@ -219,8 +319,13 @@ func (s *SQLStore) Outbox(ctx context.Context, messageID string) ([]OutboxEntry,
 
 // Accept implements [Store].
 func (s *SQLStore) Accept(ctx context.Context, e InboxEntry) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, received) VALUES (?, ?, ?, ?, ?, ?)`),
-		e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, ms(e.Received))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, received) VALUES (?, ?, ?, ?, ?, ?)`),
+			e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, ms(e.Received)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditReceived, e.Envelope, e.MessageID, e.Sender, e.Received)
+	})
 	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %s", ErrDuplicate, e.MessageID)
 	}

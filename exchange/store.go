@@ -71,6 +71,9 @@ type Store interface {
 	Accept(ctx context.Context, e InboxEntry) error
 	// Inbox returns an inbox entry, or ErrNotFound.
 	Inbox(ctx context.Context, messageID string) (InboxEntry, error)
+	// Audit returns the audit log, in order. Enqueue, Accept and Delivered
+	// append to it in the same transaction as the change they record.
+	Audit(ctx context.Context) ([]AuditEntry, error)
 	// Close releases the store.
 	Close() error
 }

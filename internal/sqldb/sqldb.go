@@ -133,6 +133,26 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// Migrate runs DDL statements (CREATE TABLE IF NOT EXISTS …) in one
+// transaction. On PostgreSQL it first takes a transaction-scoped advisory
+// lock, because concurrent CREATE TABLE IF NOT EXISTS of the same table can
+// fail there; several processes opening one store at once then take turns.
+func (db *DB) Migrate(ctx context.Context, ddl ...string) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if db.Dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7405620851)"); err != nil {
+				return err
+			}
+		}
+		for _, q := range ddl {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("sqldb: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // IsUniqueViolation reports whether err is a unique or primary-key
 // constraint violation, in either dialect.
 func IsUniqueViolation(err error) bool {
