@@ -38,6 +38,14 @@
 // sender pins the receiver's TLS certificate to the directory in the same
 // way. The status codes are listed beside [Problem].
 //
+// # Data sharing
+//
+// A provider publishes a data resource once ([Transport.Publish]) with a
+// handler; the directory lists it and grants it to consumers. A consumer
+// calls it by id ([Transport.Call]): the request and the response are
+// signed envelopes, the provider's node checks the caller's grant before
+// the handler runs, and a replayed request id is refused.
+//
 // # Reliability
 //
 // [Outbox.Send] signs a message, spools its payload (checked against the

@@ -133,8 +133,9 @@ type Transport struct {
 	limits TransportLimits
 	now    func() time.Time
 
-	mu      sync.Mutex
-	buckets map[string]*bucket
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	resources map[string]ResourceHandler
 }
 
 // NewTransport checks a configuration and returns the transport.
@@ -165,7 +166,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Transport{cfg: cfg, limits: cfg.Limits.withDefaults(), now: now, buckets: map[string]*bucket{}}, nil
+	return &Transport{cfg: cfg, limits: cfg.Limits.withDefaults(), now: now, buckets: map[string]*bucket{}, resources: map[string]ResourceHandler{}}, nil
 }
 
 // ServerTLSConfig returns the TLS configuration for this node's server:
@@ -286,6 +287,10 @@ func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
 	h, err := docdoc.NewHash(env.Payload.Digest.Alg)
 	if err != nil {
 		writeProblem(w, Problem{Status: http.StatusBadRequest, Rule: "exchange.refused.envelope", Detail: err.Error()})
+		return
+	}
+	if env.Kind == KindDataRequest {
+		n.serveData(w, r, env, dir, &checkedReader{r: io.LimitReader(body, env.Payload.Size+1), size: env.Payload.Size, h: h, want: env.Payload.Digest.Value})
 		return
 	}
 	payload := &checkedReader{r: io.LimitReader(body, env.Payload.Size+1), size: env.Payload.Size, h: h, want: env.Payload.Digest.Value}

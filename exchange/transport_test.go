@@ -115,6 +115,8 @@ func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Rec
 		tn := n.nodes[p.OrgID]
 		d.Members = append(d.Members, Member{Name: tn.name, OrgID: p.OrgID, Nodes: []Node{{ID: p.Node, Endpoint: "https://" + tn.listener.Addr().String(), TLSCertificate: tn.tlsCert.Leaf.Raw, SigningCertificate: tn.sealCert.Raw}}})
 	}
+	d.Members[1].Resources = []Resource{{ID: "finance.budget-execution", Name: "预算执行数据", Node: finance.Node}}
+	d.DataGrants = []DataGrant{{Resource: "finance.budget-execution", Consumer: ndrc.OrgID}}
 	data, err := MarshalDirectory(d)
 	require.NoError(t, err)
 	sealed, err := SealDirectory(data, ops)
