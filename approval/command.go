@@ -3,7 +3,6 @@ package approval
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -260,13 +259,6 @@ func checkText(kind CommandKind, fields map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// errorsAsCommand returns err as a *CommandError if it is one.
-func errorsAsCommand(err error) (*CommandError, bool) {
-	var ce *CommandError
-	ok := errors.As(err, &ce)
-	return ce, ok
 }
 
 // String renders the command for logs.

@@ -3,7 +3,6 @@ package approval
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -288,6 +287,3 @@ func (s *MemoryStore) Groups(ctx context.Context) (roles, orgs []string, err err
 
 // Close implements Store.
 func (s *MemoryStore) Close() error { return nil }
-
-// errorsIsConflict reports whether err is a version conflict.
-func errorsIsConflict(err error) bool { return errors.Is(err, ErrVersionConflict) }
