@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -409,40 +408,7 @@ func TestConcurrentReviewers(t *testing.T) {
 	h := newHarness(t, mustDef(t, fmt.Sprintf(modesDef, "all", "")), nil)
 	h.start(`{}`)
 	c := h.must(Command{Kind: CmdAccept, Actor: "clerk"})
-	concurrentVotes(t, h.e, c.ID, c.Version)
-}
-
-func concurrentVotes(t *testing.T, e *Engine, id string, version int) {
-	t.Helper()
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i, u := range []string{"u1", "u2", "u3"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = e.Execute(context.Background(), Command{Kind: CmdApprove, CaseID: id, Actor: u, ExpectedVersion: version})
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		if err == nil {
-			ok++
-			continue
-		}
-		assert.True(t, errors.Is(err, ErrStaleVersion), "%v", err)
-	}
-	assert.Equal(t, 1, ok, "exactly one of the concurrent commands wins")
-	c, err := e.Case(context.Background(), id)
-	require.NoError(t, err)
-	assert.Equal(t, version+1, c.Version)
-	approved := 0
-	for _, task := range c.Tasks {
-		if task.State == TaskApproved {
-			approved++
-		}
-	}
-	assert.Equal(t, 1, approved, "no lost update, no double apply")
+	concurrentVotesOn(t, []*Engine{h.e, h.e, h.e}, c.ID, c.Version)
 }
 
 func TestQueries(t *testing.T) {
