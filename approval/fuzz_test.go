@@ -33,3 +33,31 @@ func FuzzParseDefinition(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeCommand: DecodeCommand never panics; every rejection is a
+// CommandError with a rule; every accepted line is a start or a command.
+func FuzzDecodeCommand(f *testing.F) {
+	for _, s := range []string{
+		`{"cmd":"start","actor":"alice","application":{"enterprise":"甲","registeredCapital":1e7}}`,
+		`{"cmd":"accept","actor":"clerk1","version":1,"key":"k1","at":"2026-03-02T09:00:00+08:00"}`,
+		`{"cmd":"addSigner","actor":"u1","users":["a","b"],"position":"after","task":"t2"}`,
+		`{"cmd":"return","actor":"u","to":"review","toApplicant":false,"reason":"x"}`,
+		`{"cmd":"extend","actor":"u","approver":"head","extension":"10wd","reason":"r"}`,
+		`{"cmd":"decide","actor":"h","decision":"denied","reason":"r"}`,
+		`[1,2]`, `{"cmd":1}`, `{"cmd":"accept","actor":"u","version":1e99}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		line, err := DecodeCommand(data)
+		if err != nil {
+			if RuleOf(err) == "" {
+				t.Fatalf("rejection without a rule: %v", err)
+			}
+			return
+		}
+		if (line.Start == nil) == (line.Command == nil) {
+			t.Fatalf("exactly one of Start and Command must be set: %+v", line)
+		}
+	})
+}
