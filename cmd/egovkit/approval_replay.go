@@ -222,8 +222,8 @@ func loadDirectory(name string) (*approval.MemoryDirectory, error) {
 // every role and belongs to every organisation.
 type anyone struct{}
 
-func (anyone) UsersOfRole(context.Context, string) ([]string, error)  { return nil, nil }
-func (anyone) UsersOfOrg(context.Context, string) ([]string, error)   { return nil, nil }
+func (anyone) UsersOfRole(context.Context, string) ([]string, error) { return nil, nil }
+func (anyone) UsersOfOrg(context.Context, string) ([]string, error)  { return nil, nil }
 func (anyone) HasRole(context.Context, string, string) (bool, error) { return true, nil }
 func (anyone) InOrg(context.Context, string, string) (bool, error)   { return true, nil }
 
