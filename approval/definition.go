@@ -140,7 +140,7 @@ type Step struct {
 }
 
 // IsDecision reports whether the step is the final decision (决定).
-func (s *Step) IsDecision() bool { return s.Kind == KindDecision }
+func (s *Step) IsDecision() bool { return s != nil && s.Kind == KindDecision }
 
 // Branch is one way out of a step: to a step, when a condition on the
 // application holds, or always when When is empty.

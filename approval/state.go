@@ -151,6 +151,9 @@ type Case struct {
 	EndedAt      time.Time `json:"endedAt,omitzero"`
 
 	def      *Definition
+	celApp   map[string]any // Application as conditions see it, made when first needed
+	unitBuf  []unit
+	cur      *Step // the definition of Step
 	nextTask int
 	resume   Status // the status a correction returns to
 }
@@ -264,7 +267,7 @@ func (c *Case) applyCommand(e *Event) error {
 		if d.Comment != "" {
 			c.Comments = append(c.Comments, Comment{By: e.Actor, At: e.At, Step: c.Step, Text: d.Comment})
 		}
-		if e.Type == EventAccepted && c.def.Step(c.Step).IsDecision() {
+		if e.Type == EventAccepted && c.cur.IsDecision() {
 			// A flow whose start step decides: accepting starts the
 			// review at the same step, with its tasks open again.
 			c.accept(e.At)
@@ -281,7 +284,7 @@ func (c *Case) applyCommand(e *Event) error {
 		c.Marks = append(c.Marks, Mark{Kind: MarkPaused, At: e.At, Step: c.Step, Detail: "correction"})
 	case EventResubmitted:
 		if d.Application != nil {
-			c.Application = d.Application
+			c.Application, c.celApp = d.Application, nil
 		}
 		if c.Status == StatusCorrection {
 			c.Status = c.resume
@@ -364,7 +367,9 @@ func (c *Case) newTaskID() string {
 func (c *Case) enter(stepID string, at time.Time) {
 	c.cancelOpen()
 	s := c.def.Step(stepID)
-	c.Step, c.StepLimit, c.Tasks = s.ID, s.Limit, make([]Task, 0, len(s.Assignees))
+	c.cur = s
+	// The tasks of the step left behind are dead: reuse their array.
+	c.Step, c.StepLimit, c.Tasks = s.ID, s.Limit, c.Tasks[:0]
 	c.Path = append(c.Path, s.ID)
 	for _, a := range s.Assignees {
 		c.Tasks = append(c.Tasks, Task{ID: c.newTaskID(), Step: s.ID, Assignee: a, State: TaskWaiting})
@@ -390,42 +395,47 @@ type unit struct {
 }
 
 func (c *Case) units() []unit {
-	var us []unit
-	index := map[string]int{}
+	// The units live until the next call: reuse one array.
+	us := c.unitBuf[:0]
+	for i := range c.Tasks {
+		if t := &c.Tasks[i]; t.Owner == "" {
+			us = append(us, unit{owner: t, members: nil})
+		}
+	}
 	for i := range c.Tasks {
 		t := &c.Tasks[i]
 		if t.Owner == "" {
-			index[t.ID] = len(us)
-			us = append(us, unit{owner: t})
+			continue
 		}
-	}
-	for i := range c.Tasks {
-		t := &c.Tasks[i]
-		if t.Owner != "" {
-			if j, ok := index[t.Owner]; ok {
+		for j := range us {
+			if us[j].owner.ID == t.Owner {
 				us[j].members = append(us[j].members, t)
+				break
 			}
 		}
 	}
+	c.unitBuf = us
 	return us
 }
 
 // state of a unit: approved, rejected, or pending (still open).
 func (u unit) state() TaskState {
-	all := append([]*Task{u.owner}, u.members...)
-	approved := true
-	for _, t := range all {
-		switch t.State {
-		case TaskRejected:
-			return TaskRejected
-		case TaskCancelled:
-			return TaskCancelled
-		case TaskApproved:
-		default:
-			approved = false
-		}
+	st := taskVote(u.owner.State, TaskApproved)
+	for _, m := range u.members {
+		st = taskVote(m.State, st)
 	}
-	if approved {
+	return st
+}
+
+// taskVote combines a task's state with the state of the rest of its
+// unit: rejected or cancelled wins, then open (pending), then approved.
+func taskVote(t, rest TaskState) TaskState {
+	switch {
+	case t == TaskRejected || rest == TaskRejected:
+		return TaskRejected
+	case t == TaskCancelled || rest == TaskCancelled:
+		return TaskCancelled
+	case t == TaskApproved && rest == TaskApproved:
 		return TaskApproved
 	}
 	return TaskPending
@@ -436,7 +446,7 @@ func (u unit) state() TaskState {
 // signers added before act first, then the owner (with those added
 // alongside), then those added after.
 func (c *Case) normalize() {
-	sequential := c.def.Step(c.Step).Mode == ModeSequential
+	sequential := c.cur.Mode == ModeSequential
 	turn := true
 	for _, u := range c.units() {
 		active := turn
@@ -476,7 +486,7 @@ func (c *Case) normalize() {
 // outcome of the current step under its mode: approved, rejected or
 // pending.
 func (c *Case) outcome() TaskState {
-	s := c.def.Step(c.Step)
+	s := c.cur
 	us := c.units()
 	approved, rejected := 0, 0
 	for _, u := range us {
@@ -519,7 +529,7 @@ func (c *Case) outcome() TaskState {
 // when a decision was made or a review step rejected.
 func (c *Case) settle(e *Event) error {
 	c.normalize()
-	s := c.def.Step(c.Step)
+	s := c.cur
 	switch c.outcome() {
 	case TaskPending:
 		return nil
@@ -544,7 +554,10 @@ func (c *Case) settle(e *Event) error {
 	if c.Status == StatusSubmitted {
 		c.accept(e.At)
 	}
-	next, err := nextStep(s, c.Application)
+	if c.celApp == nil {
+		c.celApp = celValue(c.Application).(map[string]any)
+	}
+	next, err := nextStep(s, c.celApp)
 	if err != nil {
 		return &conditionError{err}
 	}
@@ -552,14 +565,15 @@ func (c *Case) settle(e *Event) error {
 	return nil
 }
 
-// nextStep returns the target of the first branch whose condition holds.
+// nextStep returns the target of the first branch whose condition holds,
+// on an application already converted by celValue.
 func nextStep(s *Step, application map[string]any) (string, error) {
 	for i := range s.Next {
 		b := &s.Next[i]
 		if b.cond == nil {
 			return b.To, nil
 		}
-		ok, err := b.cond.Eval(application)
+		ok, err := b.cond.eval(application)
 		if err != nil {
 			return "", err
 		}
