@@ -64,7 +64,9 @@ type Task struct {
 
 func (t *Task) open() bool { return t.State == TaskPending || t.State == TaskWaiting }
 
-// Decision is the final decision (决定) of a case.
+// Decision is the final decision (决定) of a case. A case refused
+// (不予受理) or rejected at a review step also gets one, denied, with the
+// reason given; a withdrawn case has none.
 type Decision struct {
 	Outcome Outcome   `json:"outcome"`
 	Reasons []string  `json:"reasons,omitempty"`
