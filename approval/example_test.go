@@ -58,7 +58,7 @@ func ExampleEngine() {
 	dir.AddRole("window-clerk", "clerk1")
 	dir.AddRole("reviewer", "rev1")
 	dir.AddRole("head", "head1")
-	dir.AddOrg("11500000MB16089308", "env1") // 生态环境局
+	dir.AddOrg("11500000MB16089308", "env1")  // 生态环境局
 	dir.AddOrg("11500000MB1972360U", "fire1") // 消防救援支队
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { now = now.Add(time.Minute); return now }
