@@ -379,3 +379,27 @@ func (e *Engine) retried(events []Event, cmd Command) (*Result, error) {
 	}
 	return nil, nil
 }
+
+// CopyRecipients resolves a case's copies (抄送) to users, through the
+// Directory for roles and organisations, in order and without
+// duplicates, so that the embedding system can inform them.
+func (e *Engine) CopyRecipients(ctx context.Context, c *Case) ([]string, error) {
+	var out []string
+	for _, cp := range c.Copies {
+		var users []string
+		var err error
+		switch a := cp.To; {
+		case a.User != "":
+			users = []string{a.User}
+		case a.Role != "":
+			users, err = e.dir.UsersOfRole(ctx, a.Role)
+		case a.Org != "":
+			users, err = e.dir.UsersOfOrg(ctx, a.Org)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = appendNew(out, users)
+	}
+	return out, nil
+}

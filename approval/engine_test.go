@@ -49,6 +49,9 @@ func TestAnnualInspectionCountersign(t *testing.T) {
 	assert.Equal(t, "head1", c.Decision.By)
 	assert.Equal(t, []string{"accept", "review", "countersign", "decide"}, c.Path)
 	assert.Equal(t, []Copy{{To: Assignee{Role: "supervision-office"}, When: "end", At: c.EndedAt}}, c.Copies)
+	users, err := h.e.CopyRecipients(h.ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sup1"}, users)
 	var marks []MarkKind
 	for _, m := range c.Marks {
 		marks = append(marks, m.Kind)
@@ -308,6 +311,11 @@ func TestUrgeExtendCommentCopy(t *testing.T) {
 	c = h.must(Command{Kind: CmdCopy, Actor: "rev1", Users: []string{"sup1"}})
 	assert.Len(t, c.Comments, 2)
 	assert.Equal(t, []Copy{{To: Assignee{User: "sup1"}, When: "manual", By: "rev1", At: c.UpdatedAt}}, c.Copies)
+	h.dir.AddOrg("11500000MB16089308", "env1")
+	more := &Case{Copies: append(append([]Copy(nil), c.Copies...), Copy{To: Assignee{Org: "11500000MB16089308"}}, Copy{To: Assignee{User: "env1"}})}
+	users, err := h.e.CopyRecipients(h.ctx, more)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sup1", "env1", "env2"}, users)
 	h.refused(RuleInvalid, Command{Kind: CmdCopy, Actor: "rev1", Users: []string{"sup1", "sup1"}})
 
 	h3 := newHarness(t, mustDef(t, fmt.Sprintf(modesDef, "any", "")), nil)
