@@ -3,6 +3,7 @@ package approval
 import (
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -361,8 +362,21 @@ func (c *Case) accept(at time.Time) {
 
 func (c *Case) newTaskID() string {
 	c.nextTask++
+	if c.nextTask < len(taskIDs()) {
+		return taskIDs()[c.nextTask]
+	}
 	return "t" + strconv.Itoa(c.nextTask)
 }
+
+// taskIDs interns the first task ids, so that a transition does not
+// allocate one.
+var taskIDs = sync.OnceValue(func() []string {
+	ids := make([]string, 4096)
+	for i := range ids {
+		ids[i] = "t" + strconv.Itoa(i)
+	}
+	return ids
+})
 
 // enter starts a step: one task per assignee, the first ones pending as
 // the mode allows.
