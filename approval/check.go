@@ -2,7 +2,6 @@ package approval
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 )
@@ -56,10 +55,9 @@ func (e *Engine) check(ctx context.Context, def *Definition, c *Case, cmd *Comma
 			return d, refuse(k, RuleNotApplicant, "only the applicant %s may resubmit", c.Applicant)
 		}
 		if cmd.Application != nil {
-			if vs := def.ValidateApplication(cmd.Application); len(vs) > 0 {
-				return d, &CommandError{Rule: RuleApplicationInvalid, Command: k, Message: fmt.Sprintf("%d problem(s)", len(vs)), Violations: vs}
+			if d.Application, err = checkApplication(k, def, cmd.Application); err != nil {
+				return d, err
 			}
-			d.Application = cmd.Application
 		}
 	case CmdApprove, CmdReject:
 		if c.Status != StatusInReview || step.IsDecision() {

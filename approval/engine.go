@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/egovkit/egovkit/internal/strictjson"
 )
 
 // Config configures an [Engine]. Store and Directory are required.
@@ -130,8 +132,9 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 	if cmd.Application == nil {
 		return nil, refuse(CmdStart, RuleInvalid, "the application is missing")
 	}
-	if vs := def.ValidateApplication(cmd.Application); len(vs) > 0 {
-		return nil, &CommandError{Rule: RuleApplicationInvalid, Command: CmdStart, Message: fmt.Sprintf("%d problem(s)", len(vs)), Violations: vs}
+	application, err := checkApplication(CmdStart, def, cmd.Application)
+	if err != nil {
+		return nil, err
 	}
 	id := cmd.CaseID
 	if id == "" {
@@ -141,7 +144,7 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 	}
 	ev := Event{
 		CaseID: id, Seq: 1, Type: EventStarted, Actor: cmd.Applicant, At: e.now(), IdempotencyKey: cmd.IdempotencyKey,
-		Data: EventData{Definition: &DefinitionRef{ID: def.ID, Version: def.Version, Hash: def.Hash()}, Application: cmd.Application},
+		Data: EventData{Definition: &DefinitionRef{ID: def.ID, Version: def.Version, Hash: def.Hash()}, Application: application},
 	}
 	c := &Case{}
 	if err := e.commit(ctx, def, c, &ev); err != nil {
@@ -208,7 +211,30 @@ func (e *Engine) commit(ctx context.Context, def *Definition, c *Case, ev *Event
 	return e.store.Append(ctx, Record{Event: *ev, Summary: summaryOf(c), Tasks: tasksOf(c)})
 }
 
-// load reads a case and replays it.
+// checkApplication brings an application to the form it has when read
+// back from the log (a strictjson tree: numbers as json.Number), so that
+// conditions see the same values at the command and at every replay, and
+// the caller's map is not shared; then validates it.
+func checkApplication(k CommandKind, def *Definition, application map[string]any) (map[string]any, error) {
+	data, err := marshalCanonical(application)
+	if err != nil {
+		return nil, refuse(k, RuleInvalid, "the application is not JSON: %v", err)
+	}
+	lim := strictjson.Limits{MaxBytes: MaxCommandSize, MaxDepth: MaxCommandDepth}
+	tree, err := strictjson.Parse(data, lim)
+	if err != nil {
+		return nil, refuse(k, RuleInvalid, "the application: %v", err)
+	}
+	obj := tree.(map[string]any)
+	if vs := def.ValidateApplication(obj); len(vs) > 0 {
+		return nil, &CommandError{Rule: RuleApplicationInvalid, Command: k, Message: fmt.Sprintf("%d problem(s)", len(vs)), Violations: vs}
+	}
+	return obj, nil
+}
+
+// load reads a case and replays it, checking the links of its hash chain
+// (the stores check each event's own hash as they decode it; History and
+// Verify recompute every hash).
 func (e *Engine) load(ctx context.Context, id string) ([]Event, *Definition, *Case, error) {
 	events, err := e.store.Events(ctx, id)
 	if err != nil {
@@ -221,6 +247,11 @@ func (e *Engine) load(ctx context.Context, id string) ([]Event, *Definition, *Ca
 	def := e.definition(ref.ID, ref.Version)
 	if def == nil {
 		return nil, nil, nil, fmt.Errorf("%w: definition %s version %d (case %s)", ErrUnknownDefinition, ref.ID, ref.Version, id)
+	}
+	for i := 1; i < len(events); i++ {
+		if events[i].PrevHash != events[i-1].Hash || events[i].CaseID != id {
+			return nil, nil, nil, &ChainError{CaseID: id, Seq: i + 1, Reason: "does not link to the event before"}
+		}
 	}
 	c, err := Replay(def, events)
 	if err != nil {

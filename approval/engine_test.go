@@ -529,3 +529,53 @@ func TestConditionErrorRefuses(t *testing.T) {
 	h.start(`{"other": 1}`)
 	h.refused(RuleCondition, Command{Kind: CmdAccept, Actor: "u"})
 }
+
+// An application given as Go values is stored and evaluated in the form
+// it has when read back, so that replays agree with the command; the
+// caller's map is not shared.
+func TestApplicationNormalised(t *testing.T) {
+	t.Parallel()
+	def := mustDef(t, `{
+	  "specVersion": "approval/1", "id": "div", "version": 1, "name": "d", "limits": {"legal": "5wd"}, "start": "a",
+	  "steps": [
+	    {"id": "a", "name": "受理", "mode": "single", "assignees": [{"user": "u"}], "next": [{"when": "application.n / 2 == 2", "to": "b"}, {"to": "c"}]},
+	    {"id": "b", "name": "决定", "kind": "decision", "mode": "single", "assignees": [{"user": "u"}]},
+	    {"id": "c", "name": "决定", "kind": "decision", "mode": "single", "assignees": [{"user": "u"}]}
+	  ]}`)
+	h := newHarness(t, def, nil)
+	application := map[string]any{"n": float64(5), "nested": map[string]any{"list": []any{1, "x"}}}
+	r, err := h.e.Start(h.ctx, StartCommand{Definition: def.ID, Applicant: "alice", Application: application})
+	require.NoError(t, err)
+	h.id, h.states[1] = r.Case.ID, r.Case
+	application["n"] = float64(99)
+	c := h.must(Command{Kind: CmdAccept, Actor: "u"})
+	assert.Equal(t, "b", c.Step, "5 is read back as the integer 5, and 5 / 2 == 2 in CEL")
+	h.checkReplay()
+
+	_, err = h.e.Start(h.ctx, StartCommand{Definition: def.ID, Applicant: "alice", Application: map[string]any{"f": func() {}}})
+	assert.ErrorIs(t, err, ErrInvalidCommand)
+}
+
+// A log whose links do not hold is refused before any command acts on it.
+func TestBrokenLinkRefused(t *testing.T) {
+	t.Parallel()
+	store := NewMemoryStore()
+	h := newHarness(t, sampleDef(t), store)
+	h.start(smallApp)
+	h.must(Command{Kind: CmdComment, Actor: "alice", Comment: "一"})
+	h.must(Command{Kind: CmdComment, Actor: "alice", Comment: "二"})
+	events, err := store.Events(h.ctx, h.id)
+	require.NoError(t, err)
+	forged := events[1]
+	forged.Data.Comment = "伪造"
+	forged.Hash, err = forged.ComputeHash()
+	require.NoError(t, err)
+	se, err := encodeStored(&forged)
+	require.NoError(t, err)
+	store.mu.Lock()
+	store.events[h.id][1] = se
+	store.mu.Unlock()
+	_, err = h.e.Execute(h.ctx, Command{Kind: CmdComment, CaseID: h.id, Actor: "alice", ExpectedVersion: 3, Comment: "三"})
+	assert.ErrorIs(t, err, ErrCorrupt)
+	assert.ErrorIs(t, h.e.Verify(h.ctx, h.id), ErrCorrupt)
+}
