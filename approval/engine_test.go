@@ -579,3 +579,66 @@ func TestBrokenLinkRefused(t *testing.T) {
 	assert.ErrorIs(t, err, ErrCorrupt)
 	assert.ErrorIs(t, h.e.Verify(h.ctx, h.id), ErrCorrupt)
 }
+
+// A flow of one decision step: accepting opens the decision.
+func TestDecisionAtStart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, mustDef(t, `{"specVersion":"approval/1","id":"x","version":1,"name":"n","limits":{"legal":"1d"},"start":"a","steps":[{"id":"a","name":"a","mode":"single","kind":"decision","assignees":[{"user":"u"}]}]}`), nil)
+	h.start(`{}`)
+	h.refused(RuleWrongState, Command{Kind: CmdDecide, Actor: "u", Decision: Granted})
+	c := h.must(Command{Kind: CmdAccept, Actor: "u"})
+	assert.Equal(t, StatusInReview, c.Status)
+	assert.Equal(t, "a", c.Step)
+	require.Len(t, c.PendingTasks(), 1)
+	c = h.must(Command{Kind: CmdDecide, Actor: "u", Decision: Granted})
+	assert.Equal(t, StatusGranted, c.Status)
+	h.checkReplay()
+}
+
+// A correction asked during review pauses the case at its step; the
+// resubmission resumes the same step with the same tasks; 依次 shows only
+// the task whose turn it is in the inbox.
+func TestCorrectionDuringSequentialReview(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, mustDef(t, fmt.Sprintf(modesDef, "sequential", "")), nil)
+	h.start(`{}`)
+	h.must(Command{Kind: CmdAccept, Actor: "clerk"})
+	h.must(Command{Kind: CmdApprove, Actor: "u1"})
+	inbox, err := h.e.Inbox(h.ctx, "u3")
+	require.NoError(t, err)
+	assert.Empty(t, inbox, "u3's turn has not come")
+	h.refused(RuleNotAssignee, Command{Kind: CmdRequestCorrection, Actor: "u3", Reason: "x"})
+	c := h.must(Command{Kind: CmdRequestCorrection, Actor: "u2", Reason: "补充检测报告"})
+	assert.Equal(t, StatusCorrection, c.Status)
+	h.refused(RuleWrongState, Command{Kind: CmdApprove, Actor: "u2"})
+	h.refused(RuleWrongState, Command{Kind: CmdUrge, Actor: "alice"})
+	c = h.must(Command{Kind: CmdResubmit, Actor: "alice", Application: map[string]any{"report": "附件"}})
+	assert.Equal(t, StatusInReview, c.Status)
+	assert.Equal(t, "vote", c.Step)
+	assert.Equal(t, map[string]any{"report": "附件"}, c.Application)
+	assert.Equal(t, TaskApproved, c.Task("t2").State, "u1's approval stands")
+	inbox, err = h.e.Inbox(h.ctx, "u2")
+	require.NoError(t, err)
+	require.Len(t, inbox, 1)
+	assert.Equal(t, "t3", inbox[0].TaskID)
+	h.must(Command{Kind: CmdApprove, Actor: "u2"})
+	c = h.must(Command{Kind: CmdApprove, Actor: "u3"})
+	assert.Equal(t, "decide", c.Step)
+	h.checkReplay()
+}
+
+// Quorum counts a role as one assignee, taken by any of its members.
+func TestQuorumWithRoles(t *testing.T) {
+	t.Parallel()
+	def := mustDef(t, replaceOnce(fmt.Sprintf(modesDef, "quorum", `"quorum": 2,`), `[{"user": "u1"}, {"user": "u2"}, {"user": "u3"}]`, `[{"role": "reviewer"}, {"role": "head"}, {"org": "11500000MB16089308"}]`))
+	h := newHarness(t, def, nil)
+	h.start(`{}`)
+	h.must(Command{Kind: CmdAccept, Actor: "clerk"})
+	c := h.must(Command{Kind: CmdApprove, Actor: "env2"})
+	assert.Equal(t, "vote", c.Step)
+	h.refused(RuleAlreadyActed, Command{Kind: CmdApprove, Actor: "env2"})
+	h.refused(RuleNotAssignee, Command{Kind: CmdApprove, Actor: "env1"})
+	c = h.must(Command{Kind: CmdApprove, Actor: "head1"})
+	assert.Equal(t, "decide", c.Step)
+	h.checkReplay()
+}

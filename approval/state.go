@@ -633,5 +633,8 @@ func (c *Case) end(status Status, e *Event) {
 // conditionError is a branch condition that failed on the application.
 type conditionError struct{ err error }
 
+// Error implements error.
 func (e *conditionError) Error() string { return e.err.Error() }
+
+// Unwrap returns the condition's error.
 func (e *conditionError) Unwrap() error { return e.err }
