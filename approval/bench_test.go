@@ -76,10 +76,12 @@ func BenchmarkCommandsSQLite(b *testing.B) {
 	reportRate(b)
 }
 
-// BenchmarkCommandsSQLiteParallel: many cases, commands in parallel.
+// BenchmarkCommandsSQLiteParallel: many cases, commands in parallel (16
+// callers a core), sharing commits.
 func BenchmarkCommandsSQLiteParallel(b *testing.B) {
 	e, def := benchEngine(b, sqliteBenchStore(b))
 	var worker atomic.Int64
+	b.SetParallelism(16)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		next := runCommands(b, e, def, int(worker.Add(1)))

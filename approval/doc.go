@@ -106,8 +106,8 @@
 // lists cases by status, department and definition; [Engine.History]
 // returns a case's verified log. Stores: [NewMemoryStore] for tests,
 // [OpenSQLite] (embedded, WAL, synchronous=FULL: a command that returned
-// is on disk) and [OpenPostgres] for several nodes. All three pass one
-// conformance suite.
+// is on disk; concurrent commands share one commit, group commit) and
+// [OpenPostgres] for several nodes. All three pass one conformance suite.
 //
 // # Command scripts
 //

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -26,7 +27,8 @@ import (
 // and pending tasks (approval_tasks) are written in the same transaction.
 type SQLStore struct {
 	db      *sql.DB
-	dialect string // "sqlite" or "postgres"
+	dialect string          // "sqlite" or "postgres"
+	group   *groupCommitter // SQLite: the group committer
 }
 
 const sqlSchema = `
@@ -70,7 +72,8 @@ CREATE INDEX IF NOT EXISTS approval_tasks_assignee ON approval_tasks (kind, valu
 // path, in WAL mode with synchronous=FULL, so that a command that
 // returned has been synced to disk, and with write transactions that
 // take the write lock at once (BEGIN IMMEDIATE) and wait up to 10 s for
-// it. Several processes may open the same file.
+// it; concurrent appends share commits (see Append). Several processes
+// may open the same file.
 func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("approval: SQLite path %q: expected a file name without ? or #", path)
@@ -121,6 +124,7 @@ func openSQL(ctx context.Context, db *sql.DB, dialect string) (*SQLStore, error)
 			return nil, fmt.Errorf("approval: creating tables: %w", err)
 		}
 	}
+	s.startGroupCommit()
 	return s, nil
 }
 
@@ -176,8 +180,126 @@ func assigneeKind(a Assignee) (kind, value string) {
 	return "org", a.Org
 }
 
-// Append implements Store.
+// Append implements Store. On SQLite, appends from concurrent callers
+// are committed together (group commit): one transaction, so one sync to
+// disk, for every append waiting when the previous commit ends, each in a
+// savepoint of its own so that a conflict refuses only its own event. An
+// append returns once its transaction is committed.
 func (s *SQLStore) Append(ctx context.Context, r Record) error {
+	if s.group == nil {
+		err := s.tx(ctx, func(tx *sql.Tx) error { return s.appendTx(ctx, tx, &r) })
+		if isUniqueViolation(err) {
+			return ErrVersionConflict
+		}
+		return err
+	}
+	req := &appendReq{r: &r, done: make(chan error, 1)}
+	select {
+	case s.group.reqs <- req:
+	case <-s.group.quit:
+		return ErrStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the append is committed or refused whatever ctx says:
+	// the caller must learn which.
+	return <-req.done
+}
+
+// ErrStoreClosed is returned by a store's methods after Close.
+var ErrStoreClosed = errors.New("approval: store closed")
+
+// MaxGroupCommit is the most appends one group commit holds.
+const MaxGroupCommit = 256
+
+type appendReq struct {
+	r    *Record
+	done chan error
+}
+
+type groupCommitter struct {
+	reqs chan *appendReq
+	quit chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func (s *SQLStore) startGroupCommit() {
+	g := &groupCommitter{reqs: make(chan *appendReq), quit: make(chan struct{})}
+	s.group = g
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		for {
+			var batch []*appendReq
+			select {
+			case req := <-g.reqs:
+				batch = append(batch, req)
+			case <-g.quit:
+				return
+			}
+		more:
+			for len(batch) < MaxGroupCommit {
+				select {
+				case req := <-g.reqs:
+					batch = append(batch, req)
+				default:
+					break more
+				}
+			}
+			s.commitGroup(batch)
+		}
+	}()
+}
+
+// commitGroup commits a batch of appends in one transaction.
+func (s *SQLStore) commitGroup(batch []*appendReq) {
+	ctx := context.Background()
+	errs := make([]error, len(batch))
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		for _, req := range batch {
+			req.done <- err
+		}
+		return
+	}
+	ok := false
+	for i, req := range batch {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT approval_append"); err != nil {
+			errs[i] = err
+			continue
+		}
+		err := s.appendTx(ctx, tx, req.r)
+		if isUniqueViolation(err) {
+			err = ErrVersionConflict
+		}
+		if err != nil {
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO approval_append"); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE approval_append"); rerr != nil && err == nil {
+			err = rerr
+		}
+		errs[i] = err
+		ok = ok || err == nil
+	}
+	if !ok {
+		_ = tx.Rollback()
+	} else if err := tx.Commit(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	for i, req := range batch {
+		req.done <- errs[i]
+	}
+}
+
+// appendTx writes one record in a transaction.
+func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 	se, err := encodeStored(&r.Event)
 	if err != nil {
 		return err
@@ -187,51 +309,45 @@ func (s *SQLStore) Append(ctx context.Context, r Record) error {
 		key = se.key
 	}
 	ev, sum := &r.Event, &r.Summary
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if ev.Seq > 1 {
-			var one int
-			err := tx.QueryRowContext(ctx, s.q("SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?"), ev.CaseID, ev.Seq-1).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrVersionConflict
-			}
-			if err != nil {
-				return err
-			}
+	if ev.Seq > 1 {
+		var one int
+		err := tx.QueryRowContext(ctx, s.q("SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?"), ev.CaseID, ev.Seq-1).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrVersionConflict
 		}
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)"),
-			ev.CaseID, ev.Seq, key, string(se.body), se.hash, se.sig); err != nil {
-			if isUniqueViolation(err) {
-				return ErrVersionConflict
-			}
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, step = excluded.step, version = excluded.version, updated_at = excluded.updated_at`),
-			sum.ID, sum.Definition, sum.DefinitionVersion, sum.Department, sum.Applicant, string(sum.Status), sum.Step, sum.Version,
-			sum.StartedAt.UTC().Format(timeText), sum.UpdatedAt.UTC().Format(timeText)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM approval_tasks WHERE case_id = ?"), ev.CaseID); err != nil {
-			return err
-		}
-		for _, t := range r.Tasks {
-			kind, value := assigneeKind(t.Assignee)
-			excl, err := json.Marshal(t.Excluded)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-				t.CaseID, t.TaskID, t.Step, kind, value, t.Since.UTC().Format(timeText), string(excl)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if isUniqueViolation(err) {
-		return ErrVersionConflict
 	}
-	return err
+	if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)"),
+		ev.CaseID, ev.Seq, key, string(se.body), se.hash, se.sig); err != nil {
+		if isUniqueViolation(err) {
+			return ErrVersionConflict
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, step = excluded.step, version = excluded.version, updated_at = excluded.updated_at`),
+		sum.ID, sum.Definition, sum.DefinitionVersion, sum.Department, sum.Applicant, string(sum.Status), sum.Step, sum.Version,
+		sum.StartedAt.UTC().Format(timeText), sum.UpdatedAt.UTC().Format(timeText)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM approval_tasks WHERE case_id = ?"), ev.CaseID); err != nil {
+		return err
+	}
+	for _, t := range r.Tasks {
+		kind, value := assigneeKind(t.Assignee)
+		excl, err := json.Marshal(t.Excluded)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+			t.CaseID, t.TaskID, t.Step, kind, value, t.Since.UTC().Format(timeText), string(excl)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Events implements Store.
@@ -370,5 +486,12 @@ func (s *SQLStore) Groups(ctx context.Context) (roles, orgs []string, err error)
 	return roles, orgs, rows.Err()
 }
 
-// Close implements Store.
-func (s *SQLStore) Close() error { return s.db.Close() }
+// Close implements Store: it waits for the commit in progress, refuses
+// later appends with ErrStoreClosed, and closes the database.
+func (s *SQLStore) Close() error {
+	if g := s.group; g != nil {
+		g.once.Do(func() { close(g.quit) })
+		g.wg.Wait()
+	}
+	return s.db.Close()
+}

@@ -263,3 +263,56 @@ func durable(t *testing.T, connect func() Store) {
 	_, err = s2.Events(ctx, h.id)
 	assert.ErrorIs(t, err, ErrCorrupt)
 }
+
+// TestSQLiteGroupCommit: many callers at once, some racing on one case;
+// each append is committed or refused alone, and a closed store refuses.
+func TestSQLiteGroupCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "group.db"))
+	require.NoError(t, err)
+	def := sampleDef(t)
+	h := newHarness(t, def, s)
+	h.start(smallApp)
+	shared := h.id
+	const callers = 24
+	var wg sync.WaitGroup
+	results := make([]error, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%3 == 0 { // race on the shared case at version 1
+				_, results[i] = h.e.Execute(ctx, Command{Kind: CmdComment, CaseID: shared, Actor: "alice", ExpectedVersion: 1, Comment: fmt.Sprint(i)})
+				return
+			}
+			r, err := h.e.Start(ctx, StartCommand{Definition: def.ID, Applicant: "alice", Application: app(t, smallApp)})
+			if err == nil {
+				_, err = h.e.Execute(ctx, Command{Kind: CmdAccept, CaseID: r.Case.ID, Actor: "clerk1", ExpectedVersion: 1})
+			}
+			results[i] = err
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range results {
+		if i%3 != 0 {
+			assert.NoError(t, err)
+			continue
+		}
+		if err == nil {
+			won++
+		} else {
+			assert.ErrorIs(t, err, ErrStaleVersion)
+		}
+	}
+	assert.Equal(t, 1, won, "one comment wins the race on the shared case")
+	cases, err := h.e.Cases(ctx, CaseFilter{Status: StatusInReview})
+	require.NoError(t, err)
+	assert.Len(t, cases, callers-callers/3)
+
+	require.NoError(t, s.Close())
+	_, err = h.e.Execute(ctx, Command{Kind: CmdComment, CaseID: shared, Actor: "alice", ExpectedVersion: 2, Comment: "late"})
+	assert.Error(t, err)
+	assert.ErrorIs(t, s.Append(ctx, Record{Event: Event{CaseID: "x", Seq: 1, Type: EventStarted}}), ErrStoreClosed)
+}
