@@ -342,7 +342,8 @@ func (e *Engine) Inbox(ctx context.Context, user string) ([]TaskRef, error) {
 // case has seen returns the original result (Retried) without acting
 // again; the same key on a different command is RuleKeyReused. A command
 // whose ExpectedVersion is not the case's version, or that loses a race
-// with another command, is RuleStaleVersion.
+// with another command, is RuleStaleVersion. A refused command records
+// nothing, so its retry is checked afresh.
 func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 	if _, ok := commandEvents[cmd.Kind]; !ok || cmd.Kind == CmdStart {
 		return nil, refuse(cmd.Kind, RuleMalformed, "unknown command %q; use Start to start a case", cmd.Kind)
