@@ -69,7 +69,12 @@ func CompileCondition(src string) (*Condition, error) {
 // encoding/json produce it). A missing field or a type mismatch is an
 // error, not false: a branch must not be taken or skipped by accident.
 func (c *Condition) Eval(application map[string]any) (bool, error) {
-	out, _, err := c.prg.Eval(map[string]any{"application": celValue(application)})
+	return c.eval(celValue(application).(map[string]any))
+}
+
+// eval evaluates on an application already converted by celValue.
+func (c *Condition) eval(application map[string]any) (bool, error) {
+	out, _, err := c.prg.Eval(map[string]any{"application": application})
 	if err != nil {
 		return false, fmt.Errorf("approval: condition %q: %w", c.source, err)
 	}

@@ -2,7 +2,9 @@ package approval
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,6 +84,7 @@ type Definition struct {
 
 	steps     map[string]*Step
 	appSchema *schemacheck.Schema
+	hash      string
 }
 
 // Organ is an organisation named by its 统一社会信用代码.
@@ -137,7 +140,7 @@ type Step struct {
 }
 
 // IsDecision reports whether the step is the final decision (决定).
-func (s *Step) IsDecision() bool { return s.Kind == KindDecision }
+func (s *Step) IsDecision() bool { return s != nil && s.Kind == KindDecision }
 
 // Branch is one way out of a step: to a step, when a condition on the
 // application holds, or always when When is empty.
@@ -249,8 +252,19 @@ func ParseDefinition(r io.Reader) (*Definition, error) {
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	out, err := d.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("approval: encoding definition: %w", err)
+	}
+	sum := sha256.Sum256(out)
+	d.hash = hex.EncodeToString(sum[:])
 	return &d, nil
 }
+
+// Hash returns the lowercase hex SHA-256 of the definition as
+// MarshalJSON writes it. A case records it when it starts, so that it is
+// never replayed on a different definition under the same id and version.
+func (d *Definition) Hash() string { return d.hash }
 
 func readError(err error) error {
 	var je *strictjson.Error
@@ -330,17 +344,13 @@ func (d *Definition) checkStep(i int, ps *problems, within func(ptr, what, limit
 			ps.add(p+"/assignees", "approval.step.single-assignee", "step %q is single but names %d assignees; expected one, or mode all, any, sequential or quorum", s.ID, len(s.Assignees))
 		}
 	case ModeQuorum:
-		users := 0
-		for _, a := range s.Assignees {
-			if a.User != "" {
-				users++
-			}
-		}
-		switch {
+		// Each assignee is one task (a role or an organisation is one
+		// task that any of its members completes), so k counts assignees.
+		switch n := len(s.Assignees); {
 		case s.Quorum == 0:
 			ps.add(p+"/quorum", "approval.step.quorum-missing", "step %q has mode quorum but no quorum; expected the number k of approvals that decide", s.ID)
-		case users == len(s.Assignees) && s.Quorum > users:
-			ps.add(p+"/quorum", "approval.step.quorum-range", "step %q needs %d approvals from %d assignees; expected a quorum of at most %d", s.ID, s.Quorum, users, users)
+		case n > 0 && s.Quorum > n:
+			ps.add(p+"/quorum", "approval.step.quorum-range", "step %q needs %d approvals from %d assignees; expected a quorum of at most %d", s.ID, s.Quorum, n, n)
 		}
 	}
 	if s.Quorum != 0 && s.Mode != ModeQuorum {

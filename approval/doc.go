@@ -38,4 +38,88 @@
 // step limits beyond the legal one, and application schemas that do not
 // compile (external $refs are refused). egovkit approval check does the
 // same from the command line.
+//
+// # The engine: a case is its event log
+//
+// An [Engine] runs cases (办件) on a [Store]. [Engine.Start] submits an
+// application, checked against the definition's application schema, and
+// starts a case at the start step in status submitted (待受理). Every
+// other command goes through [Engine.Execute]:
+//
+//	accept / refuse            受理 / 不予受理 (with reason), at the start step
+//	requestCorrection / resubmit  补正告知 (the legal clock pauses) / the applicant resubmits
+//	approve / reject           同意 / 不同意 (with reason), at a review step
+//	decide                     决定: granted or denied (denial with reasons), at a decision step
+//	return                     退回: to any earlier step of the case, or to the applicant
+//	withdraw                   撤回, by the applicant before the case ends, where allowWithdraw
+//	transfer                   转交 a task to another user
+//	addSigner                  加签 before (前加签), after (后加签) or alongside (并加签) oneself
+//	comment, copy, urge        意见, 抄送, 催办 (rate-limited per task by urgeInterval)
+//	extend                     延长期限, once, at most limits.extension, naming the approving head
+//
+// Each step gets one [Task] per assignee; a role or an organisation is one
+// task that any of its members may take, as the embedding system's
+// [Directory] says. The mode decides when the step is done: single and
+// all (会签) need every task approved, any (或签) the first approval,
+// sequential (依次) opens the tasks one after another, quorum k approvals;
+// a rejection that makes approval impossible rejects the step, which ends
+// the case (rejected), or at a decision step denies. A task with signers
+// added (加签) counts as one vote: approved when the owner and all its
+// signers approve, rejected when any rejects. One user casts at most one
+// vote per step. When a review step is done, the first branch whose
+// condition holds on the application names the next step.
+//
+// A command is checked against the case's status and step and against
+// the actor; a refused command returns a [*CommandError] with a stable
+// rule id (RuleWrongState approval.command.wrong-state, RuleNotAssignee,
+// RuleStaleVersion, RuleWithdrawNotAllowed, …; match them with errors.Is
+// against [ErrWrongState] and its siblings) and changes nothing. A command
+// that passes appends exactly one [Event]; nothing else is stored. The
+// state, a [Case], is derived by replaying the log ([Replay], a pure
+// function: replaying the first k events gives the state at version k),
+// so the log is the case: its steps, tasks, decision, copies (抄送, at
+// submission and at the end per copyTo) and [Mark]s, the clock-relevant
+// facts (accepted, step entered, paused, resumed, extended, ended) that a
+// time-limit clock will be driven by; [Case] also carries the limits
+// (legal, extension, promised, and the current step's) for it.
+//
+// Every event records its actor, its time from the engine's clock
+// ([Config].Clock: tests inject one, nothing reads the wall clock in the
+// engine's logic) and the previous event's hash: a SHA-256 chain over a
+// canonical JSON encoding ([Event.Canonical]). [VerifyChain] detects an
+// altered, removed, inserted or reordered event; keep the case's Head
+// elsewhere to detect a log cut short. Decision events have room for a
+// detached JWS (Event.Signature), outside the hash, for the actor's
+// signature through package signature.
+//
+// Commands carry the version the actor saw (optimistic concurrency: of two
+// reviewers acting on the same version, one succeeds and the other gets
+// RuleStaleVersion, never a lost update) and an idempotency key (a retry
+// returns the original event and state, with Result.Retried). The store
+// enforces both with unique constraints, so they hold across engine
+// instances and processes sharing one database.
+//
+// # Queries and stores
+//
+// [Engine.Inbox] lists a user's pending tasks (待办), those assigned by
+// name and those of the user's roles and organisations; [Engine.Cases]
+// lists cases by status, department and definition; [Engine.History]
+// returns a case's verified log. Stores: [NewMemoryStore] for tests,
+// [OpenSQLite] (embedded, WAL, synchronous=FULL: a command that returned
+// is on disk; concurrent commands share one commit, group commit) and
+// [OpenPostgres] for several nodes. All three pass one conformance suite.
+//
+// # Command scripts
+//
+// [DecodeCommand] reads one line of a command script (JSON Lines), the
+// input of egovkit approval replay, which starts one case in a temporary
+// store, applies the lines and prints ok or the rule id for each, then
+// the final state:
+//
+//	{"cmd":"start","actor":"alice","application":{"enterprise":"甲","orgId":"91500000MA5U7X3P0D","registeredCapital":20000000}}
+//	{"cmd":"accept","actor":"clerk1"}
+//	{"cmd":"approve","actor":"rev1","key":"k-7"}
+//	{"cmd":"addSigner","actor":"env1","users":["expert1"],"position":"before"}
+//	{"cmd":"return","actor":"fire1","to":"review","reason":"复核"}
+//	{"cmd":"decide","actor":"head1","decision":"granted","reason":"符合条件","at":"2026-01-06T10:00:00+08:00"}
 package approval

@@ -3,8 +3,12 @@ package approval
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"os"
+	"strconv"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzParseDefinition: ParseDefinition never panics, and every rejection
@@ -32,4 +36,125 @@ func FuzzParseDefinition(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzDecodeCommand: DecodeCommand never panics; every rejection is a
+// CommandError with a rule; every accepted line is a start or a command.
+func FuzzDecodeCommand(f *testing.F) {
+	for _, s := range []string{
+		`{"cmd":"start","actor":"alice","application":{"enterprise":"甲","registeredCapital":1e7}}`,
+		`{"cmd":"accept","actor":"clerk1","version":1,"key":"k1","at":"2026-03-02T09:00:00+08:00"}`,
+		`{"cmd":"addSigner","actor":"u1","users":["a","b"],"position":"after","task":"t2"}`,
+		`{"cmd":"return","actor":"u","to":"review","toApplicant":false,"reason":"x"}`,
+		`{"cmd":"extend","actor":"u","approver":"head","extension":"10wd","reason":"r"}`,
+		`{"cmd":"decide","actor":"h","decision":"denied","reason":"r"}`,
+		`[1,2]`, `{"cmd":1}`, `{"cmd":"accept","actor":"u","version":1e99}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		line, err := DecodeCommand(data)
+		if err != nil {
+			if RuleOf(err) == "" {
+				t.Fatalf("rejection without a rule: %v", err)
+			}
+			return
+		}
+		if (line.Start == nil) == (line.Command == nil) {
+			t.Fatalf("exactly one of Start and Command must be set: %+v", line)
+		}
+	})
+}
+
+// FuzzEngine drives the sample flow with commands chosen by the input:
+// the engine never panics, a refused command changes nothing, and every
+// prefix of the log replays to the state the engine returned.
+func FuzzEngine(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+	f.Add([]byte{1, 16, 2, 33, 50, 67, 84, 101, 118, 135})
+	f.Add([]byte{5, 1, 255, 128, 64, 32, 16, 8, 4, 2, 1, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 64 {
+			data = data[:64]
+		}
+		h := newHarness(t, sampleDef(t), nil)
+		application := bigApp
+		if len(data) > 0 && data[0]%2 == 1 {
+			application = smallApp
+		}
+		h.start(application)
+		for _, b := range data {
+			h.do(randomCommand(b))
+		}
+		h.checkReplay()
+		require.NoError(t, h.e.Verify(h.ctx, h.id))
+	})
+}
+
+// randomCommand picks a command and an actor from one byte: the low five
+// bits the command (moving ones more often than ending ones), the high
+// three the member of staff; the applicant's commands go to the applicant.
+func randomCommand(b byte) Command {
+	kinds := []CommandKind{
+		CmdAccept, CmdAccept, CmdAccept, CmdApprove, CmdApprove, CmdApprove, CmdApprove, CmdApprove,
+		CmdApprove, CmdApprove, CmdDecide, CmdDecide, CmdResubmit, CmdResubmit, CmdAddSigner, CmdAddSigner,
+		CmdTransfer, CmdReturn, CmdReturn, CmdComment, CmdCopy, CmdUrge, CmdExtend, CmdExtend,
+		CmdRequestCorrection, CmdReject, CmdRefuse, CmdWithdraw, CmdApprove, CmdAccept, CmdApprove, CmdDecide,
+	}
+	staff := []string{"clerk1", "rev1", "env1", "env2", "fire1", "head1", "x1", "x2"}
+	cmd := Command{Kind: kinds[b%32], Actor: staff[b/32], Reason: "理由", Comment: "意见"}
+	switch cmd.Kind {
+	case CmdResubmit, CmdUrge:
+		cmd.Actor = "alice"
+	case CmdWithdraw:
+		if b/32 == 7 {
+			cmd.Actor = "alice"
+		}
+	case CmdDecide:
+		if b/32 < 5 {
+			cmd.Actor = "head1"
+		}
+	}
+	switch cmd.Kind {
+	case CmdReturn:
+		cmd.To, cmd.ToApplicant = "review", b%3 == 0
+		if cmd.ToApplicant {
+			cmd.To = ""
+		}
+	case CmdTransfer:
+		cmd.To = "x1"
+	case CmdAddSigner:
+		cmd.Users, cmd.Position = []string{"x2"}, []Position{Before, After, Alongside}[b%3]
+	case CmdCopy:
+		cmd.Users = []string{"sup1"}
+	case CmdExtend:
+		cmd.Approver = "head1"
+	case CmdDecide:
+		cmd.Decision = []Outcome{Granted, Denied}[b%2]
+	}
+	return cmd
+}
+
+// TestRandomCommandSequences runs FuzzEngine's property on fixed seeds.
+func TestRandomCommandSequences(t *testing.T) {
+	t.Parallel()
+	for seed := range 30 {
+		t.Run(strconv.Itoa(seed), func(t *testing.T) {
+			t.Parallel()
+			r := rand.New(rand.NewPCG(uint64(seed), 7))
+			h := newHarness(t, sampleDef(t), nil)
+			h.start([]string{bigApp, smallApp}[seed%2])
+			ok := 0
+			for range 120 {
+				if _, err := h.do(randomCommand(byte(r.IntN(256)))); err == nil {
+					ok++
+				}
+			}
+			c, err := h.e.Case(h.ctx, h.id)
+			require.NoError(t, err)
+			t.Logf("%d commands applied; %s at %q, path %v", ok, c.Status, c.Step, c.Path)
+			h.checkReplay()
+			require.NoError(t, h.e.Verify(h.ctx, h.id))
+		})
+	}
 }

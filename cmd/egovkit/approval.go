@@ -11,12 +11,12 @@ import (
 )
 
 func init() {
-	register(&command{name: "approval", summary: "check approval process definitions (approval check)", run: runApproval})
+	register(&command{name: "approval", summary: "check approval process definitions and replay command scripts", run: runApproval})
 	registerSchema("approval", "the approval/1 process definition", approval.DefinitionSchema)
 }
 
 func runApproval(ctx context.Context, e *env, args []string) int {
-	const synopsis = "approval check [--json] DEF.json..."
+	const synopsis = "approval check [--json] DEF.json... | approval replay --def DEF.json --commands FILE.jsonl"
 	if len(args) == 0 {
 		fmt.Fprintf(e.stderr, "usage: egovkit %s\n", synopsis)
 		return exitUsage
@@ -24,11 +24,13 @@ func runApproval(ctx context.Context, e *env, args []string) int {
 	switch args[0] {
 	case "check":
 		return runApprovalCheck(ctx, e, args[1:])
+	case "replay":
+		return runApprovalReplay(ctx, e, args[1:])
 	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stdout, "usage: egovkit %s\n\nSubcommands:\n  check   validate process definitions\n\nRun \"egovkit approval check --help\" for details.\n", synopsis)
+		fmt.Fprintf(e.stdout, "usage: egovkit %s\n\nSubcommands:\n  check   validate process definitions\n  replay  run a command script on one case and print the outcome\n\nRun \"egovkit approval check --help\" or \"egovkit approval replay --help\" for details.\n", synopsis)
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "egovkit approval: unknown subcommand %q; expected check\n", args[0])
+	fmt.Fprintf(e.stderr, "egovkit approval: unknown subcommand %q; expected check or replay\n", args[0])
 	return exitUsage
 }
 

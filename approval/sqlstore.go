@@ -1,0 +1,497 @@
+package approval
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver for database/sql
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// SQLStore is a Store in a SQL database: SQLite through [OpenSQLite] (the
+// embedded default) or PostgreSQL through [OpenPostgres] (for several
+// engine nodes sharing one database). Each event is one row of
+// approval_events with the primary key (case_id, seq) and a unique
+// (case_id, idem_key), so the version rule holds across connections and
+// processes; the event's canonical encoding is stored as it was hashed,
+// and read back through [DecodeEvent]. The case summary (approval_cases)
+// and pending tasks (approval_tasks) are written in the same transaction.
+type SQLStore struct {
+	db      *sql.DB
+	dialect string          // "sqlite" or "postgres"
+	group   *groupCommitter // SQLite: the group committer
+}
+
+const sqlSchema = `
+CREATE TABLE IF NOT EXISTS approval_events (
+	case_id   TEXT    NOT NULL,
+	seq       INTEGER NOT NULL,
+	idem_key  TEXT,
+	body      TEXT    NOT NULL,
+	hash      TEXT    NOT NULL,
+	signature TEXT    NOT NULL DEFAULT '',
+	PRIMARY KEY (case_id, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS approval_events_key ON approval_events (case_id, idem_key) WHERE idem_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS approval_cases (
+	case_id            TEXT    PRIMARY KEY,
+	definition         TEXT    NOT NULL,
+	definition_version INTEGER NOT NULL,
+	department         TEXT    NOT NULL,
+	applicant          TEXT    NOT NULL,
+	status             TEXT    NOT NULL,
+	step               TEXT    NOT NULL,
+	version            INTEGER NOT NULL,
+	started_at         TEXT    NOT NULL,
+	updated_at         TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS approval_cases_status ON approval_cases (status, department, updated_at);
+CREATE TABLE IF NOT EXISTS approval_tasks (
+	case_id  TEXT NOT NULL,
+	task_id  TEXT NOT NULL,
+	step     TEXT NOT NULL,
+	kind     TEXT NOT NULL,
+	value    TEXT NOT NULL,
+	since    TEXT NOT NULL,
+	excluded TEXT NOT NULL,
+	PRIMARY KEY (case_id, task_id)
+);
+CREATE INDEX IF NOT EXISTS approval_tasks_assignee ON approval_tasks (kind, value);
+`
+
+// OpenSQLite opens (creating if needed) a SQLite store in the file at
+// path, in WAL mode with synchronous=FULL, so that a command that
+// returned has been synced to disk, and with write transactions that
+// take the write lock at once (BEGIN IMMEDIATE) and wait up to 10 s for
+// it; concurrent appends share commits (see Append). Several processes
+// may open the same file.
+func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("approval: SQLite path %q: expected a file name without ? or #", path)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	return openSQL(ctx, db, "sqlite")
+}
+
+// OpenPostgres opens a PostgreSQL store (pgx) with a connection string
+// such as postgres://user@host:5432/db?sslmode=disable and creates its
+// tables if needed. Add search_path=SCHEMA to the connection string to
+// keep the tables in a schema of their own.
+func OpenPostgres(ctx context.Context, dsn string) (*SQLStore, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	return openSQL(ctx, db, "postgres")
+}
+
+func openSQL(ctx context.Context, db *sql.DB, dialect string) (*SQLStore, error) {
+	s := &SQLStore{db: db, dialect: dialect}
+	if dialect == "postgres" {
+		// Concurrent CREATE TABLE IF NOT EXISTS can still collide in
+		// PostgreSQL's catalogue; an advisory lock serialises them.
+		if err := s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7120250001)"); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, sqlSchema)
+			return err
+		}); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("approval: creating tables: %w", err)
+		}
+		return s, nil
+	}
+	for _, stmt := range strings.Split(sqlSchema, ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("approval: creating tables: %w", err)
+		}
+	}
+	s.startGroupCommit()
+	return s, nil
+}
+
+// q rewrites ? placeholders as $1, $2… for PostgreSQL.
+func (s *SQLStore) q(query string) string {
+	if s.dialect != "postgres" {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (s *SQLStore) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// timeText is a fixed-width UTC form, so that text order is time order.
+const timeText = "2006-01-02T15:04:05.000000000Z"
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func assigneeKind(a Assignee) (kind, value string) {
+	switch {
+	case a.User != "":
+		return "user", a.User
+	case a.Role != "":
+		return "role", a.Role
+	}
+	return "org", a.Org
+}
+
+// Append implements Store. On SQLite, appends from concurrent callers
+// are committed together (group commit): one transaction, so one sync to
+// disk, for every append waiting when the previous commit ends, each in a
+// savepoint of its own so that a conflict refuses only its own event. An
+// append returns once its transaction is committed.
+func (s *SQLStore) Append(ctx context.Context, r Record) error {
+	if s.group == nil {
+		err := s.tx(ctx, func(tx *sql.Tx) error { return s.appendTx(ctx, tx, &r) })
+		if isUniqueViolation(err) {
+			return ErrVersionConflict
+		}
+		return err
+	}
+	req := &appendReq{r: &r, done: make(chan error, 1)}
+	select {
+	case s.group.reqs <- req:
+	case <-s.group.quit:
+		return ErrStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the append is committed or refused whatever ctx says:
+	// the caller must learn which.
+	return <-req.done
+}
+
+// ErrStoreClosed is returned by a store's methods after Close.
+var ErrStoreClosed = errors.New("approval: store closed")
+
+// MaxGroupCommit is the most appends one group commit holds.
+const MaxGroupCommit = 256
+
+type appendReq struct {
+	r    *Record
+	done chan error
+}
+
+type groupCommitter struct {
+	reqs chan *appendReq
+	quit chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func (s *SQLStore) startGroupCommit() {
+	g := &groupCommitter{reqs: make(chan *appendReq), quit: make(chan struct{})}
+	s.group = g
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		for {
+			var batch []*appendReq
+			select {
+			case req := <-g.reqs:
+				batch = append(batch, req)
+			case <-g.quit:
+				return
+			}
+		more:
+			for len(batch) < MaxGroupCommit {
+				select {
+				case req := <-g.reqs:
+					batch = append(batch, req)
+				default:
+					break more
+				}
+			}
+			s.commitGroup(batch)
+		}
+	}()
+}
+
+// commitGroup commits a batch of appends in one transaction.
+func (s *SQLStore) commitGroup(batch []*appendReq) {
+	ctx := context.Background()
+	errs := make([]error, len(batch))
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		for _, req := range batch {
+			req.done <- err
+		}
+		return
+	}
+	ok := false
+	for i, req := range batch {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT approval_append"); err != nil {
+			errs[i] = err
+			continue
+		}
+		err := s.appendTx(ctx, tx, req.r)
+		if isUniqueViolation(err) {
+			err = ErrVersionConflict
+		}
+		if err != nil {
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO approval_append"); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE approval_append"); rerr != nil && err == nil {
+			err = rerr
+		}
+		errs[i] = err
+		ok = ok || err == nil
+	}
+	if !ok {
+		_ = tx.Rollback()
+	} else if err := tx.Commit(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	for i, req := range batch {
+		req.done <- errs[i]
+	}
+}
+
+// appendTx writes one record in a transaction.
+func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
+	se, err := encodeStored(&r.Event)
+	if err != nil {
+		return err
+	}
+	var key any
+	if se.key != "" {
+		key = se.key
+	}
+	ev, sum := &r.Event, &r.Summary
+	if ev.Seq > 1 {
+		var one int
+		err := tx.QueryRowContext(ctx, s.q("SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?"), ev.CaseID, ev.Seq-1).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrVersionConflict
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)"),
+		ev.CaseID, ev.Seq, key, string(se.body), se.hash, se.sig); err != nil {
+		if isUniqueViolation(err) {
+			return ErrVersionConflict
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, step = excluded.step, version = excluded.version, updated_at = excluded.updated_at`),
+		sum.ID, sum.Definition, sum.DefinitionVersion, sum.Department, sum.Applicant, string(sum.Status), sum.Step, sum.Version,
+		sum.StartedAt.UTC().Format(timeText), sum.UpdatedAt.UTC().Format(timeText)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM approval_tasks WHERE case_id = ?"), ev.CaseID); err != nil {
+		return err
+	}
+	for _, t := range r.Tasks {
+		kind, value := assigneeKind(t.Assignee)
+		excl, err := json.Marshal(t.Excluded)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+			t.CaseID, t.TaskID, t.Step, kind, value, t.Since.UTC().Format(timeText), string(excl)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Events implements Store.
+func (s *SQLStore) Events(ctx context.Context, caseID string) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT seq, body, hash, signature FROM approval_events WHERE case_id = ? ORDER BY seq"), caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var seq int
+		var body, hash, sig string
+		if err := rows.Scan(&seq, &body, &hash, &sig); err != nil {
+			return nil, err
+		}
+		e, err := DecodeEvent([]byte(body), hash, sig)
+		if err != nil {
+			return nil, err
+		}
+		if e.Seq != seq || e.CaseID != caseID {
+			return nil, &ChainError{CaseID: caseID, Seq: seq, Reason: fmt.Sprintf("row (%s, %d) holds event (%s, %d)", caseID, seq, e.CaseID, e.Seq)}
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrCaseNotFound
+	}
+	return out, nil
+}
+
+// Cases implements Store.
+func (s *SQLStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, error) {
+	query := "SELECT case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at FROM approval_cases WHERE 1 = 1"
+	var args []any
+	for col, v := range map[string]string{"status": string(f.Status), "department": f.Department, "definition": f.Definition} {
+		if v != "" {
+			query += " AND " + col + " = ?"
+			args = append(args, v)
+		}
+	}
+	query += " ORDER BY updated_at DESC, case_id LIMIT " + strconv.Itoa(f.limit())
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CaseSummary
+	for rows.Next() {
+		var c CaseSummary
+		var status, started, updated string
+		if err := rows.Scan(&c.ID, &c.Definition, &c.DefinitionVersion, &c.Department, &c.Applicant, &status, &c.Step, &c.Version, &started, &updated); err != nil {
+			return nil, err
+		}
+		c.Status = Status(status)
+		if c.StartedAt, err = time.Parse(timeText, started); err != nil {
+			return nil, err
+		}
+		if c.UpdatedAt, err = time.Parse(timeText, updated); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Tasks implements Store.
+func (s *SQLStore) Tasks(ctx context.Context, f TaskFilter) ([]TaskRef, error) {
+	conds := []string{"(kind = 'user' AND value = ?)"}
+	args := []any{f.User}
+	for kind, vs := range map[string][]string{"role": f.Roles, "org": f.Orgs} {
+		if len(vs) == 0 {
+			continue
+		}
+		conds = append(conds, "(kind = '"+kind+"' AND value IN (?"+strings.Repeat(", ?", len(vs)-1)+"))")
+		for _, v := range vs {
+			args = append(args, v)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT case_id, task_id, step, kind, value, since, excluded FROM approval_tasks WHERE "+strings.Join(conds, " OR ")), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TaskRef
+	for rows.Next() {
+		var t TaskRef
+		var kind, value, since, excl string
+		if err := rows.Scan(&t.CaseID, &t.TaskID, &t.Step, &kind, &value, &since, &excl); err != nil {
+			return nil, err
+		}
+		switch kind {
+		case "user":
+			t.Assignee.User = value
+		case "role":
+			t.Assignee.Role = value
+		default:
+			t.Assignee.Org = value
+		}
+		if t.Since, err = time.Parse(timeText, since); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(excl), &t.Excluded); err != nil {
+			return nil, fmt.Errorf("approval: task %s/%s: excluded: %w", t.CaseID, t.TaskID, err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sortTasks(out)
+	return out, nil
+}
+
+// Groups implements Store.
+func (s *SQLStore) Groups(ctx context.Context) (roles, orgs []string, err error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT kind, value FROM approval_tasks WHERE kind IN ('role', 'org') ORDER BY kind, value")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, value string
+		if err := rows.Scan(&kind, &value); err != nil {
+			return nil, nil, err
+		}
+		if kind == "role" {
+			roles = append(roles, value)
+		} else {
+			orgs = append(orgs, value)
+		}
+	}
+	return roles, orgs, rows.Err()
+}
+
+// Close implements Store: it waits for the commit in progress, refuses
+// later appends with ErrStoreClosed, and closes the database.
+func (s *SQLStore) Close() error {
+	if g := s.group; g != nil {
+		g.once.Do(func() { close(g.quit) })
+		g.wg.Wait()
+	}
+	return s.db.Close()
+}
