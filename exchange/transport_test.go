@@ -80,10 +80,12 @@ func newTestNode(t *testing.T, party Party, name string, alg pki.KeyAlgorithm) *
 }
 
 type testNet struct {
-	nodes map[string]*testNode // by orgId
-	dir   *Directory
-	roots []*x509.Certificate
-	now   time.Time
+	nodes    map[string]*testNode // by orgId
+	dir      *Directory
+	sealed   []byte
+	verifier *signature.Verifier
+	roots    []*x509.Certificate
+	now      time.Time
 }
 
 func newTestNet(t *testing.T, limits TransportLimits) *testNet {
@@ -93,6 +95,29 @@ func newTestNet(t *testing.T, limits TransportLimits) *testNet {
 // newTestNetWith runs the three nodes with receivers from recv (memory
 // receivers when nil).
 func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Receiver) *testNet {
+	t.Helper()
+	n := buildTestNet(t)
+	for _, tn := range n.nodes {
+		var r Receiver = tn.receiver
+		if recv != nil {
+			r = recv(tn.party)
+		}
+		var err error
+		tn.transport, err = NewTransport(TransportConfig{Self: tn.party, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: n.verifier,
+			Signer: tn.signer, TLSCertificate: tn.tlsCert, Receiver: r, Limits: limits})
+		require.NoError(t, err)
+		mux := http.NewServeMux()
+		mux.Handle(MessagePath, tn.transport.Handler())
+		srv := &http.Server{Handler: mux, TLSConfig: tn.transport.ServerTLSConfig(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.ServeTLS(tn.listener, "", "") }()
+		t.Cleanup(func() { srv.Close() })
+	}
+	return n
+}
+
+// buildTestNet makes the three nodes' keys, certificates and listeners and
+// the operator's sealed directory listing them.
+func buildTestNet(t *testing.T) *testNet {
 	t.Helper()
 	n := &testNet{nodes: map[string]*testNode{}, now: time.Now().UTC()}
 	for _, m := range []struct {
@@ -121,24 +146,11 @@ func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Rec
 	require.NoError(t, err)
 	sealed, err := SealDirectory(data, ops)
 	require.NoError(t, err)
-	v, err := signature.NewVerifier(n.roots)
+	n.verifier, err = signature.NewVerifier(n.roots)
 	require.NoError(t, err)
-	n.dir, err = OpenDirectory(context.Background(), sealed, v, operatorID, n.now)
+	n.dir, err = OpenDirectory(context.Background(), sealed, n.verifier, operatorID, n.now)
 	require.NoError(t, err)
-	for _, tn := range n.nodes {
-		var r Receiver = tn.receiver
-		if recv != nil {
-			r = recv(tn.party)
-		}
-		tn.transport, err = NewTransport(TransportConfig{Self: tn.party, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: v,
-			Signer: tn.signer, TLSCertificate: tn.tlsCert, Receiver: r, Limits: limits})
-		require.NoError(t, err)
-		mux := http.NewServeMux()
-		mux.Handle(MessagePath, tn.transport.Handler())
-		srv := &http.Server{Handler: mux, TLSConfig: tn.transport.ServerTLSConfig(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = srv.ServeTLS(tn.listener, "", "") }()
-		t.Cleanup(func() { srv.Close() })
-	}
+	n.sealed = sealed
 	return n
 }
 
