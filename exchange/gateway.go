@@ -55,6 +55,10 @@ type GatewayConfig struct {
 	Now func() time.Time
 	// Logger receives the outcome of background work; discarded when nil.
 	Logger *slog.Logger
+	// Decrypter opens the encrypted payloads addressed to this node
+	// ([Gateway.OpenPayload]); optional, for a node that receives no
+	// classified documents.
+	Decrypter *Decrypter
 }
 
 // Gateway is one exchange node wired together (交换网关): the directory
@@ -231,6 +235,96 @@ func (g *Gateway) SendFile(ctx context.Context, to []Party, t docdoc.Type, media
 		return nil, err
 	}
 	return env, nil
+}
+
+// SuiteFor returns the encryption suite that the directory's keys of the
+// recipients call for: every recipient needs a key, and all of one kind
+// (X25519 or SM2), since they share the content key; otherwise
+// ErrNoEncryptionKey.
+func SuiteFor(dir *Directory, to []Party) (Suite, error) {
+	var suite Suite
+	for _, p := range to {
+		n := dir.Node(p)
+		if n == nil {
+			return "", fmt.Errorf("%w: %s", ErrUnknownRecipient, p)
+		}
+		s := suiteOf(n.EncryptionPublicKey())
+		switch {
+		case s == "":
+			return "", fmt.Errorf("%w: the directory lists no encryption key for %s", ErrNoEncryptionKey, p)
+		case suite != "" && s != suite:
+			return "", fmt.Errorf("%w: %s has a %s key, other recipients %s keys; send to each kind separately", ErrNoEncryptionKey, p, s, suite)
+		}
+		suite = s
+	}
+	return suite, nil
+}
+
+// SendEncryptedFile sends the document in the file at path, of media type
+// mediaType, encrypted to each recipient ([EncryptPayload], the suite
+// their keys call for, see [SuiteFor]): the payload travels and is stored
+// as [EncryptedMediaType]. Send a classified document (one whose
+// classification is set) this way; the recipient opens it with
+// [Gateway.OpenPayload].
+func (g *Gateway) SendEncryptedFile(ctx context.Context, to []Party, t docdoc.Type, mediaType, path string) (*Envelope, error) {
+	dir, err := g.cfg.Directory.Current()
+	if err != nil {
+		return nil, err
+	}
+	suite, err := SuiteFor(dir, to)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(EncryptPayload(pw, f, mediaType, suite, to, dir)) }()
+	encPath, _, err := g.cfg.Spool.Write("encrypt-"+uuid.NewString()+".tmp", pr)
+	pr.Close()
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(encPath)
+	return g.SendFile(ctx, to, t, EncryptedMediaType, encPath)
+}
+
+// OpenPayload opens the payload of a message this node received, and
+// returns its media type: an encrypted payload is decrypted with the
+// configured Decrypter as it streams (a reader error matching
+// ErrEncryptedCorrupt when it was tampered with), any other is read as
+// stored.
+func (g *Gateway) OpenPayload(ctx context.Context, messageID string) (string, io.ReadCloser, error) {
+	in, err := g.cfg.Store.Inbox(ctx, messageID)
+	if err != nil {
+		return "", nil, err
+	}
+	env, err := ParseEnvelopeBytes(in.Envelope)
+	if err != nil {
+		return "", nil, fmt.Errorf("exchange: stored envelope of %s: %w", messageID, err)
+	}
+	f, err := ReadPayload(in)
+	if err != nil {
+		return "", nil, err
+	}
+	if env.Payload.MediaType != EncryptedMediaType {
+		return env.Payload.MediaType, f, nil
+	}
+	if g.cfg.Decrypter == nil {
+		f.Close()
+		return "", nil, fmt.Errorf("%w: this gateway has no decryption key", ErrNotEncryptedFor)
+	}
+	mt, r, err := g.cfg.Decrypter.OpenPayload(f)
+	if err != nil {
+		f.Close()
+		return "", nil, err
+	}
+	return mt, struct {
+		io.Reader
+		io.Closer
+	}{r, f}, nil
 }
 
 // receivedDocument returns a received document's state and envelope.

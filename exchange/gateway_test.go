@@ -3,6 +3,8 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -33,7 +35,7 @@ func newTestGateways(t *testing.T, clock *fakeClock) (*testNet, map[string]*Gate
 		require.NoError(t, err)
 		require.NoError(t, keeper.Refresh(context.Background()))
 		g, err := NewGateway(GatewayConfig{Self: tn.party, Directory: keeper, Verifier: n.verifier, Signer: tn.signer, TLSCertificate: tn.tlsCert,
-			Store: store, Spool: spool, Now: clock.now, Policy: RetryPolicy{Base: time.Second, Max: time.Minute, Attempts: 5}})
+			Store: store, Spool: spool, Now: clock.now, Decrypter: tn.decrypter, Policy: RetryPolicy{Base: time.Second, Max: time.Minute, Attempts: 5}})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -307,4 +309,55 @@ func TestGatewayRefusesLifecycleMessages(t *testing.T) {
 	var se *SendError
 	require.ErrorAs(t, cases[0].err, &se)
 	assert.True(t, se.Temporary(), "a recall may overtake its document")
+}
+
+// A classified document travels encrypted to each recipient, with the
+// suite its key calls for, and only the recipient's gateway opens it.
+func TestGatewayEncryptedDocument(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock(time.Now())
+	n, gws := newTestGateways(t, clock)
+	plain := bytes.Repeat([]byte("机密 "), 50000)
+	path := filepath.Join(t.TempDir(), "classified.egd")
+	require.NoError(t, os.WriteFile(path, plain, 0o600))
+	cases := []struct {
+		from, to *Gateway
+		suite    Suite
+	}{
+		{gws[ndrc.OrgID], gws[finance.OrgID], SuiteSM2},
+		{gws[ndrc.OrgID], gws[econ.OrgID], SuiteX25519},
+	}
+	for _, c := range cases {
+		env, err := c.from.SendEncryptedFile(ctx, []Party{c.to.Self()}, docdoc.TypeNotice, docdoc.MediaType, path)
+		require.NoError(t, err)
+		assert.Equal(t, EncryptedMediaType, env.Payload.MediaType)
+		assert.Equal(t, 1, deliver(t, c.from))
+		mt, rc, err := c.to.OpenPayload(ctx, env.ID)
+		require.NoError(t, err)
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		require.NoError(t, err)
+		assert.Equal(t, docdoc.MediaType, mt)
+		assert.True(t, bytes.Equal(plain, got))
+		in, err := c.to.Store().Inbox(ctx, env.ID)
+		require.NoError(t, err)
+		stored, err := os.ReadFile(in.PayloadPath)
+		require.NoError(t, err)
+		assert.False(t, bytes.Contains(stored, []byte("机密")), "the spool holds ciphertext")
+		var h struct{ Suite Suite }
+		require.NoError(t, json.Unmarshal(stored[:bytes.IndexByte(stored, '\n')], &h))
+		assert.Equal(t, c.suite, h.Suite)
+	}
+	// Mixed suites cannot share one content key.
+	_, err := gws[ndrc.OrgID].SendEncryptedFile(ctx, []Party{finance, econ}, docdoc.TypeNotice, docdoc.MediaType, path)
+	assert.ErrorIs(t, err, ErrNoEncryptionKey)
+	// A plain document opens as it is.
+	doc := sendTestDocument(t, gws[ndrc.OrgID], finance)
+	deliver(t, gws[ndrc.OrgID])
+	mt, rc, err := gws[finance.OrgID].OpenPayload(ctx, doc.ID)
+	require.NoError(t, err)
+	rc.Close()
+	assert.Equal(t, docdoc.MediaType, mt)
+	_ = n
 }

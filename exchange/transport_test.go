@@ -3,6 +3,9 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdh"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -15,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -59,6 +63,7 @@ type testNode struct {
 	listener  net.Listener
 	transport *Transport
 	receiver  *memReceiver
+	decrypter *Decrypter
 }
 
 func newTestNode(t *testing.T, party Party, name string, alg pki.KeyAlgorithm) *testNode {
@@ -138,7 +143,20 @@ func buildTestNet(t *testing.T) *testNet {
 		DocumentGrants: []DocumentGrant{{From: ndrc.OrgID, To: "*"}, {From: econ.OrgID, To: finance.OrgID, Types: []docdoc.Type{docdoc.TypeReport}}}}
 	for _, p := range []Party{ndrc, finance, econ} {
 		tn := n.nodes[p.OrgID]
-		d.Members = append(d.Members, Member{Name: tn.name, OrgID: p.OrgID, Nodes: []Node{{ID: p.Node, Endpoint: "https://" + tn.listener.Addr().String(), TLSCertificate: tn.tlsCert.Leaf.Raw, SigningCertificate: tn.sealCert.Raw}}})
+		// Classified documents to finance use SM2 and SM4, to the others
+		// X25519 and ChaCha20-Poly1305.
+		var key crypto.PrivateKey
+		if p == finance {
+			key, err = sm2.GenerateKey(rand.Reader)
+		} else {
+			key, err = ecdh.X25519().GenerateKey(rand.Reader)
+		}
+		require.NoError(t, err)
+		tn.decrypter, err = NewDecrypter(p, key)
+		require.NoError(t, err)
+		encKey, err := MarshalEncryptionKey(tn.decrypter.PublicKey())
+		require.NoError(t, err)
+		d.Members = append(d.Members, Member{Name: tn.name, OrgID: p.OrgID, Nodes: []Node{{ID: p.Node, Endpoint: "https://" + tn.listener.Addr().String(), TLSCertificate: tn.tlsCert.Leaf.Raw, SigningCertificate: tn.sealCert.Raw, EncryptionKey: encKey}}})
 	}
 	d.Members[1].Resources = []Resource{{ID: "finance.budget-execution", Name: "预算执行数据", Node: finance.Node}}
 	d.DataGrants = []DataGrant{{Resource: "finance.budget-execution", Consumer: ndrc.OrgID}}
