@@ -101,6 +101,21 @@
 // state of a document it received, and the delivery of the receipt it
 // sent back.
 //
+// # Confidentiality
+//
+// A classified document (docdoc classification set) travels encrypted to
+// each recipient node, as a payload of media type [EncryptedMediaType]
+// ([EncryptPayload], [Gateway.SendEncryptedFile]): one fresh content key
+// per payload, wrapped for each recipient with the encryption key the
+// directory lists for its node ([Node.EncryptionPublicKey]): X25519 with
+// HKDF-SHA256 and ChaCha20-Poly1305 ([SuiteX25519]), or SM2 public-key
+// encryption with SM4-GCM ([SuiteSM2]) for national-algorithm (国密)
+// deployments. The content streams in authenticated chunks bound to the
+// header, so a change, a dropped or reordered chunk, or a truncation fails
+// to open (ErrEncryptedCorrupt). The envelope's digest is of the
+// ciphertext, so relays and receipts never see the content; the recipient
+// opens it with its [Decrypter] ([Gateway.OpenPayload]).
+//
 // # The directory
 //
 // The platform operator publishes a [Directory] (schema: [DirectorySchema]):

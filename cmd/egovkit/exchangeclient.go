@@ -94,7 +94,7 @@ func failed(e *env, fs *flag.FlagSet, err error) int {
 			fmt.Fprintf(e.stdout, "invalid: %s: %s: %s\n", v.Pointer, v.Rule, v.Message)
 		}
 		return exitInvalid
-	case errors.Is(err, exchange.ErrNotFound):
+	case errors.Is(err, exchange.ErrNotFound), errors.Is(err, exchange.ErrNoEncryptionKey), errors.Is(err, exchange.ErrNotEncryptedFor), errors.Is(err, exchange.ErrEncryptedCorrupt):
 		fmt.Fprintf(e.stderr, "egovkit %s: %v\n", fs.Name(), err)
 		return exitInvalid
 	}
@@ -121,6 +121,7 @@ type sentJSON struct {
 	DocumentType string          `json:"documentType,omitempty"`
 	Created      time.Time       `json:"created"`
 	Recipients   []recipientJSON `json:"recipients"`
+	Encrypted    bool            `json:"encrypted,omitempty"`
 }
 
 func optTime(t time.Time) *time.Time {
@@ -198,11 +199,16 @@ first; media type `+docdoc.DocumentMediaType+`) or a document package made by
 egovkit pack (checked first; `+docdoc.MediaType+`). The document type in
 the envelope is the document's. Each --to names a member organ by its
 统一社会信用代码, and optionally its node (the organ's first node otherwise).
-The message is stored in the outbox with the document's state per
-recipient; the command prints its id and each recipient's state.`+clientNote)
+A classified document (classification set), or any with --encrypt, is
+encrypted to each recipient with the key the directory lists for it
+(X25519 + ChaCha20-Poly1305, or SM2 + SM4-GCM; recipients with keys of
+different kinds take separate sends). The message is stored in the outbox
+with the document's state per recipient; the command prints its id and
+each recipient's state.`+clientNote)
 	cf := addClientFlags(fs, true)
 	var to repeated
 	fs.Var(&to, "to", "a recipient `ORG-ID[/NODE]` (repeatable, at least one)")
+	encrypt := fs.Bool("encrypt", false, "encrypt an unclassified document too")
 	pos, code, ok := flagsOrExit(e, fs, args)
 	if !ok {
 		return code
@@ -223,11 +229,16 @@ recipient; the command prints its id and each recipient's state.`+clientNote)
 	if err != nil {
 		return usageError(e, fs, "%v", err)
 	}
-	docType, mediaType, err := inspectDocument(pos[0])
+	docType, mediaType, classified, err := inspectDocument(pos[0])
 	if err != nil {
 		return failed(e, fs, err)
 	}
-	env, err := n.gw.SendFile(ctx, recipients, docType, mediaType, pos[0])
+	var env *exchange.Envelope
+	if classified || *encrypt {
+		env, err = n.gw.SendEncryptedFile(ctx, recipients, docType, mediaType, pos[0])
+	} else {
+		env, err = n.gw.SendFile(ctx, recipients, docType, mediaType, pos[0])
+	}
 	if err != nil {
 		return failed(e, fs, err)
 	}
@@ -236,6 +247,7 @@ recipient; the command prints its id and each recipient's state.`+clientNote)
 	if err != nil {
 		return failed(e, fs, err)
 	}
+	view.Encrypted = env.Payload.MediaType == exchange.EncryptedMediaType
 	if *cf.json {
 		_ = printJSON(e.stdout, view)
 	} else {
@@ -246,32 +258,32 @@ recipient; the command prints its id and each recipient's state.`+clientNote)
 
 // inspectDocument checks a document file and returns its type and media
 // type: a package (a zip) or a JSON document.
-func inspectDocument(path string) (docdoc.Type, string, error) {
+func inspectDocument(path string) (docdoc.Type, string, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", "", err
+		return "", "", false, err
 	}
 	defer f.Close()
 	head, _ := bufio.NewReader(f).Peek(4)
 	if string(head) == "PK\x03\x04" {
 		st, err := f.Stat()
 		if err != nil {
-			return "", "", err
+			return "", "", false, err
 		}
 		p, err := docdoc.OpenPackage(f, st.Size(), docdoc.DefaultPackageLimits)
 		if err != nil {
-			return "", "", err
+			return "", "", false, err
 		}
-		return p.Document.Type, docdoc.MediaType, nil
+		return p.Document.Type, docdoc.MediaType, p.Document.Classification != nil, nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", "", err
+		return "", "", false, err
 	}
 	doc, err := docdoc.Parse(f)
 	if err != nil {
-		return "", "", err
+		return "", "", false, err
 	}
-	return doc.Type, docdoc.DocumentMediaType, nil
+	return doc.Type, docdoc.DocumentMediaType, doc.Classification != nil, nil
 }
 
 func runOutbox(ctx context.Context, e *env, args []string) int {
@@ -386,21 +398,29 @@ func runInbox(ctx context.Context, e *env, args []string) int {
 Lists the documents this node received, newest first, with their states:
 awaiting (not yet signed for), signedFor (by whom), returned (why) or
 recalled (by the sender), the urges received, and the delivery of the
-receipt sent back. --json adds the path of each spooled payload.`+clientNote)
+receipt sent back. --json adds the path of each spooled payload (for an
+encrypted one, the ciphertext); --save writes a document's payload,
+decrypted with the node's encryption key.`+clientNote)
 	cf := addClientFlags(fs, false)
 	limit := fs.Int("limit", 50, "at most `N` documents")
+	save := fs.String("save", "", "with a MESSAGE-ID: write its payload, decrypted, to `FILE` (not overwritten)")
 	pos, code, ok := flagsOrExit(e, fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) > 1 {
-		return usageError(e, fs, "expected at most one MESSAGE-ID")
+	if len(pos) > 1 || *save != "" && len(pos) != 1 {
+		return usageError(e, fs, "expected at most one MESSAGE-ID, and one with --save")
 	}
 	n, code, ok := openClient(ctx, e, fs, cf)
 	if !ok {
 		return code
 	}
 	defer n.Close()
+	if *save != "" {
+		if err := savePayload(ctx, n, pos[0], *save); err != nil {
+			return failed(e, fs, err)
+		}
+	}
 	ids := pos
 	if len(pos) == 0 {
 		states, err := n.store.ListDocuments(ctx, exchange.RoleRecipient, *limit)
@@ -547,3 +567,25 @@ Refused when no recipient is still awaiting.`
 
 func runRecall(ctx context.Context, e *env, args []string) int { return runNotify(ctx, e, args, false) }
 func runUrge(ctx context.Context, e *env, args []string) int   { return runNotify(ctx, e, args, true) }
+
+// savePayload writes a received message's payload, decrypted, to a new
+// file; nothing is left behind when it fails.
+func savePayload(ctx context.Context, n *node, id, path string) error {
+	_, rc, err := n.gw.OpenPayload(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, rc)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}

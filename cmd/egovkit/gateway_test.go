@@ -161,10 +161,35 @@ func TestGatewayCommands(t *testing.T) {
 	assert.Equal(t, exitInvalid, r.code)
 	assert.Contains(t, r.stdout, "exchange.lifecycle.recalled")
 
+	// A classified document travels encrypted, both ways: SM2 and SM4 to
+	// finance, X25519 and ChaCha20-Poly1305 to NDRC.
+	classified := filepath.Join(conformance, "valid/classified.json")
+	want, err = os.ReadFile(classified)
+	require.NoError(t, err)
+	for _, way := range []struct{ from, to, toOrg string }{{ndrcCfg, finCfg, fin}, {finCfg, ndrcCfg, "11500000MB16089308"}} {
+		r = runR(t, "", "send", "--config", way.from, "--to", way.toOrg, "--json", classified)
+		require.Equal(t, exitOK, r.code, r.stderr+r.stdout)
+		var cs struct {
+			ID        string
+			Encrypted bool
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &cs))
+		assert.True(t, cs.Encrypted)
+		r = runR(t, "", "inbox", "--config", way.to, "--json", cs.ID)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		assert.Contains(t, r.stdout, `"mediaType": "application/vnd.egovkit.encrypted"`)
+		out := filepath.Join(t.TempDir(), "plain.json")
+		r = runR(t, "", "inbox", "--config", way.to, "--save", out, cs.ID)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		got, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+
 	// The lists, in text.
 	r = runR(t, "", "outbox", "--config", ndrcCfg)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Equal(t, 4, strings.Count(r.stdout, "\n"), r.stdout)
+	assert.Equal(t, 5, strings.Count(r.stdout, "\n"), r.stdout)
 	assert.Contains(t, r.stdout, "reason: 请补充附件")
 	r = runR(t, "", "inbox", "--config", finCfg)
 	require.Equal(t, exitOK, r.code, r.stderr)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdh"
+	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -11,6 +14,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/emmansun/gmsm/sm2"
 
 	"github.com/egovkit/egovkit/exchange"
 	"github.com/egovkit/egovkit/signature"
@@ -105,9 +110,10 @@ var (
 		id   signature.Identity
 		alg  pki.KeyAlgorithm
 		node string
+		sm2  bool // the encryption key: SM2, or X25519
 	}{
-		{"ndrc", signature.Identity{Name: "重庆市发展和改革委员会", OrgID: "11500000MB16089308"}, pki.Ed25519, "gw1"},
-		{"finance", signature.Identity{Name: "重庆市财政局", OrgID: "11500000MB1972360U"}, pki.SM2, "gw1"},
+		{"ndrc", signature.Identity{Name: "重庆市发展和改革委员会", OrgID: "11500000MB16089308"}, pki.Ed25519, "gw1", false},
+		{"finance", signature.Identity{Name: "重庆市财政局", OrgID: "11500000MB1972360U"}, pki.SM2, "gw1", true},
 	}
 )
 
@@ -120,7 +126,9 @@ Writes a ready two-department setup for loopback into DIR:
                           (重庆市大数据应用发展管理局): two members, 重庆市发展和改革委员会
                           (ndrc, Ed25519 signing key) and 重庆市财政局 (finance, SM2),
                           each with one node gw1 on a free 127.0.0.1 port, and
-                          grants that let each send every document type to the other
+                          grants that let each send every document type to the other,
+                          and encryption keys for classified documents (ndrc X25519,
+                          finance SM2)
   DIR/ndrc/gateway.json   ndrc's node configuration, with its keys and
   DIR/finance/gateway.json certificates beside it; the store and spool are
                           created there when the gateway first runs
@@ -223,8 +231,31 @@ func writeDemo(out string, force bool, now time.Time) error {
 		if err != nil {
 			return err
 		}
+		var encKey crypto.PrivateKey
+		var encPub crypto.PublicKey
+		if d.sm2 {
+			k, err := sm2.GenerateKey(rand.Reader)
+			if err != nil {
+				return err
+			}
+			encKey, encPub = k, &k.PublicKey
+		} else {
+			k, err := ecdh.X25519().GenerateKey(rand.Reader)
+			if err != nil {
+				return err
+			}
+			encKey, encPub = k, k.PublicKey()
+		}
+		encDER, err := exchange.MarshalEncryptionKey(encPub)
+		if err != nil {
+			return err
+		}
+		encPEM, err := exchange.EncodeDecryptionKeyPEM(encKey)
+		if err != nil {
+			return err
+		}
 		listen := "127.0.0.1:" + strconv.Itoa(ports[i])
-		dir.Members = append(dir.Members, exchange.Member{Name: d.id.Name, OrgID: d.id.OrgID, Nodes: []exchange.Node{{ID: d.node, Endpoint: "https://" + listen, TLSCertificate: tlsCert.Raw, SigningCertificate: sealCert.Raw}}})
+		dir.Members = append(dir.Members, exchange.Member{Name: d.id.Name, OrgID: d.id.OrgID, Nodes: []exchange.Node{{ID: d.node, Endpoint: "https://" + listen, TLSCertificate: tlsCert.Raw, SigningCertificate: sealCert.Raw, EncryptionKey: encDER}}})
 		dir.DocumentGrants = append(dir.DocumentGrants, exchange.DocumentGrant{From: d.id.OrgID, To: "*"})
 		cfg := fmt.Sprintf(`{
   "configVersion": %q,
@@ -237,6 +268,7 @@ func writeDemo(out string, force bool, now time.Time) error {
   "trustAnchors": "../roots.pem",
   "signing": {"key": "sign.key.pem", "chain": "sign.chain.pem"},
   "tls": {"key": "tls.key.pem", "certificate": "tls.cert.pem"},
+  "encryption": {"key": "enc.key.pem"},
   "pollInterval": "2s",
   "refreshInterval": "5m",
   "retry": {"base": "2s", "max": "10m", "attempts": 12}
@@ -248,6 +280,7 @@ func writeDemo(out string, force bool, now time.Time) error {
 			"sign.chain.pem": {signature.EncodeCertificatesPEM(sealCert), 0o644},
 			"tls.key.pem":    {tlsPEM, 0o600},
 			"tls.cert.pem":   {signature.EncodeCertificatesPEM(tlsCert), 0o644},
+			"enc.key.pem":    {encPEM, 0o600},
 		}
 	}
 	data, err := exchange.MarshalDirectory(dir)

@@ -41,6 +41,7 @@ type gatewayConfig struct {
 	RefreshInterval string             `json:"refreshInterval,omitempty"`
 	Retry           *configRetry       `json:"retry,omitempty"`
 	Limits          *configLimits      `json:"limits,omitempty"`
+	Encryption      *configEncryption  `json:"encryption,omitempty"`
 
 	limits        *exchange.TransportLimits
 	dir           string // the file's directory
@@ -61,6 +62,10 @@ type configSigning struct {
 type configTLS struct {
 	Key         string `json:"key"`
 	Certificate string `json:"certificate"`
+}
+
+type configEncryption struct {
+	Key string `json:"key"`
 }
 
 type configRetry struct {
@@ -179,6 +184,9 @@ func parseGatewayConfig(data []byte, file string) (*gatewayConfig, error) {
 		}
 		c.limits = &exchange.TransportLimits{MaxPayload: l.MaxPayload, Rate: l.Rate, Burst: l.Burst}
 	}
+	if c.Encryption != nil && c.Encryption.Key == "" {
+		add("/encryption/key", "gateway.config.required", "expected the path of the node's X25519 or SM2 decryption key (PKCS #8 PEM)")
+	}
 	if len(vs) > 0 {
 		return nil, fail()
 	}
@@ -284,7 +292,13 @@ func openNode(ctx context.Context, file string, logger *slog.Logger) (*node, err
 	if err != nil {
 		return nil, err
 	}
-	gc := exchange.GatewayConfig{Self: c.Self, Directory: keeper, Verifier: v, Signer: signer, TLSCertificate: tlsCert, Store: store, Spool: spool, Policy: c.policy, Logger: logger}
+	var dec *exchange.Decrypter
+	if c.Encryption != nil {
+		if dec, err = openDecrypter(c, keeper); err != nil {
+			return nil, err
+		}
+	}
+	gc := exchange.GatewayConfig{Decrypter: dec, Self: c.Self, Directory: keeper, Verifier: v, Signer: signer, TLSCertificate: tlsCert, Store: store, Spool: spool, Policy: c.policy, Logger: logger}
 	if c.limits != nil {
 		gc.Limits = *c.limits
 	}
@@ -294,4 +308,33 @@ func openNode(ctx context.Context, file string, logger *slog.Logger) (*node, err
 		return nil, err
 	}
 	return &node{cfg: c, gw: gw, store: store, dir: keeper}, nil
+}
+
+// openDecrypter reads the node's decryption key and checks that it is the
+// one the directory lists for the node.
+func openDecrypter(c *gatewayConfig, keeper *exchange.DirectoryKeeper) (*exchange.Decrypter, error) {
+	data, err := os.ReadFile(c.path(c.Encryption.Key))
+	if err != nil {
+		return nil, fmt.Errorf("encryption.key: %w", err)
+	}
+	key, err := exchange.ParseDecryptionKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("encryption.key: %w", err)
+	}
+	dec, err := exchange.NewDecrypter(c.Self, key)
+	if err != nil {
+		return nil, fmt.Errorf("encryption.key: %w", err)
+	}
+	pub, err := exchange.MarshalEncryptionKey(dec.PublicKey())
+	if err != nil {
+		return nil, fmt.Errorf("encryption.key: %w", err)
+	}
+	dir, err := keeper.Current()
+	if err != nil {
+		return nil, err
+	}
+	if n := dir.Node(c.Self); n == nil || !bytes.Equal(n.EncryptionKey, pub) {
+		return nil, fmt.Errorf("encryption.key: not the key the directory lists for %s", c.Self)
+	}
+	return dec, nil
 }

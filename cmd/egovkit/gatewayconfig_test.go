@@ -21,6 +21,7 @@ const sampleGatewayConfig = `{
   "trustAnchors": "../roots.pem",
   "signing": {"key": "sign.key.pem", "chain": "sign.chain.pem"},
   "tls": {"key": "tls.key.pem", "certificate": "tls.cert.pem"},
+  "encryption": {"key": "enc.key.pem"},
   "pollInterval": "500ms",
   "retry": {"base": "1s", "max": "1m", "attempts": 5},
   "limits": {"maxPayload": 1048576, "rate": 10, "burst": 20}
@@ -64,6 +65,7 @@ func TestParseGatewayConfig(t *testing.T) {
 		}), []string{"/pollInterval gateway.config.duration", "/retry/attempts gateway.config.retry", "/retry gateway.config.retry"}},
 		{"operator", edit(func(m map[string]any) { delete(m, "operator") }), []string{"/operator gateway.config.operator"}},
 		{"negative limits", edit(func(m map[string]any) { m["limits"] = map[string]any{"rate": -1} }), []string{"/limits gateway.config.limits"}},
+		{"encryption without a key", edit(func(m map[string]any) { m["encryption"] = map[string]any{} }), []string{"/encryption/key gateway.config.required"}},
 		{"unknown member", edit(func(m map[string]any) { m["listenAddr"] = "x" }), []string{" gateway.config.shape"}},
 		{"duplicate member", `{"listen": "a", "listen": "b"}`, []string{"/listen gateway.config.json.duplicate-name"}},
 		{"not UTF-8", "{\"store\": \"\xff\"}", []string{"/store gateway.config.json.invalid-utf8"}},
