@@ -361,3 +361,20 @@ func TestGatewayEncryptedDocument(t *testing.T) {
 	assert.Equal(t, docdoc.MediaType, mt)
 	_ = n
 }
+
+// A message that cannot be delivered ends dead-lettered, visibly, with
+// the reason.
+func TestGatewayDeadLetter(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock(time.Now())
+	_, gws := newTestGateways(t, clock)
+	sender := gws[ndrc.OrgID]
+	doc := sendTestDocument(t, sender, Party{OrgID: finance.OrgID, Node: "gw9"})
+	assert.Zero(t, deliver(t, sender))
+	rs, err := sender.Sent(context.Background(), doc.ID)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, StateDead, rs[0].State())
+	assert.Contains(t, rs[0].LastError, "not in the directory")
+	assert.Equal(t, StatusAwaiting, rs[0].Document.Status, "never delivered, never signed for")
+}

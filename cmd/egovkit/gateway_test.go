@@ -202,6 +202,44 @@ func TestGatewayCommands(t *testing.T) {
 		assert.Contains(t, r.stdout, "chain intact")
 	}
 
+	// listen may take port 0: the gateway reports the port it got, and
+	// --addr-file writes it. A decryption key that is not the directory's
+	// is refused at start.
+	cfgData, err := os.ReadFile(ndrcCfg)
+	require.NoError(t, err)
+	var cfgMap map[string]any
+	require.NoError(t, json.Unmarshal(cfgData, &cfgMap))
+	cfgMap["listen"] = "127.0.0.1:0"
+	cfgMap["store"] = "sqlite:second.db"
+	any0 := filepath.Join(dir, "ndrc", "any-port.json")
+	b, err := json.Marshal(cfgMap)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(any0, b, 0o644))
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard}, []string{"gateway", "--config", any0, "--addr-file", addrFile})
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	require.True(t, sc.Scan())
+	addr, err := os.ReadFile(addrFile)
+	require.NoError(t, err)
+	assert.Contains(t, sc.Text(), "listening on https://"+strings.TrimSpace(string(addr)))
+	assert.NotContains(t, string(addr), ":0\n")
+	cancel()
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	assert.Equal(t, exitOK, <-done)
+	cfgMap["encryption"] = map[string]any{"key": "../finance/enc.key.pem"}
+	b, err = json.Marshal(cfgMap)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(any0, b, 0o644))
+	r = runR(t, "", "gateway", "--config", any0)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "not the key the directory lists")
+
 	// Usage errors.
 	for _, args := range [][]string{
 		{"send", "--config", ndrcCfg, doc},
