@@ -20,6 +20,7 @@ const (
 	AuditSent     = "sent"     // a message this node stored for sending
 	AuditReceived = "received" // a message this node accepted
 	AuditReceipt  = "receipt"  // a delivery receipt this node received for a message it sent
+	AuditState    = "state"    // a document's state changed (签收, 退回, 撤回, 催办); State says to what
 )
 
 // AuditEntry is one entry of a node's audit log: an append-only,
@@ -34,8 +35,9 @@ type AuditEntry struct {
 	Direction string `json:"direction"`
 	Kind      Kind   `json:"kind"`
 	MessageID string `json:"messageId"`
-	Peer      string `json:"peer"`   // the other party, ORGID/NODE
-	Digest    string `json:"digest"` // SHA-256 of the envelope's canonical form
+	Peer      string `json:"peer"`            // the other party, ORGID/NODE
+	Digest    string `json:"digest"`          // SHA-256 of the envelope's canonical form (of the state record for AuditState)
+	State     string `json:"state,omitempty"` // for AuditState: the document's new status
 	PrevHash  string `json:"prevHash"`
 	Hash      string `json:"hash"`
 }

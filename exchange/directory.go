@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	_ "embed"
 	"encoding/base64"
@@ -76,9 +77,18 @@ type Node struct {
 	Endpoint           string `json:"endpoint"`
 	TLSCertificate     []byte `json:"tlsCertificate"`     // DER
 	SigningCertificate []byte `json:"signingCertificate"` // DER
+	// EncryptionKey is the DER SubjectPublicKeyInfo of the key that
+	// classified documents are encrypted to (X25519 or SM2); optional.
+	EncryptionKey []byte `json:"encryptionKey,omitempty"`
 
 	tls, signing *x509.Certificate
+	encryption   crypto.PublicKey
 }
+
+// EncryptionPublicKey returns the node's encryption key (an
+// *ecdh.PublicKey for X25519, an *ecdsa.PublicKey on the SM2 curve), or
+// nil when the directory lists none.
+func (n *Node) EncryptionPublicKey() crypto.PublicKey { return n.encryption }
 
 // TLSCert returns the certificate the node presents in mutual TLS.
 func (n *Node) TLSCert() *x509.Certificate { return n.tls }
@@ -268,6 +278,11 @@ func (d *Directory) index(vs *violations) {
 			}
 			if n.signing, err = signature.ParseCertificate(n.SigningCertificate); err != nil {
 				vs.add(np+"/signingCertificate", "exchange.certificate.invalid", "not an X.509 certificate: %v; expected base64 of a DER certificate", err)
+			}
+			if n.EncryptionKey != nil {
+				if n.encryption, err = parseEncryptionKey(n.EncryptionKey); err != nil {
+					vs.add(np+"/encryptionKey", "exchange.encryption-key.invalid", "%v; expected base64 of the DER SubjectPublicKeyInfo of an X25519 or SM2 key", err)
+				}
 			}
 		}
 		for j := range m.Resources {

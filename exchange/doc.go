@@ -66,6 +66,56 @@
 // their SHA-256 ([AuditEntry]); [VerifyAudit] (and egovkit audit verify)
 // names the first edited, deleted, inserted or reordered entry.
 //
+// # The document lifecycle and the gateway
+//
+// A [Gateway] wires one node: the [DirectoryKeeper], the [Transport], the
+// [Inbox] and [Outbox] on one [Store], and the business lifecycle of the
+// documents it exchanges (公文签收流程), which the store keeps as a
+// [DocumentState] per document and peer, every change in the same
+// transaction as the message that carries it and as an entry of the
+// audit log (direction [AuditState]).
+//
+// A document starts awaiting (待签收) on both sides. The recipient signs for
+// it ([Gateway.SignFor], 签收, naming the [Person] who did) or returns it
+// ([Gateway.Return], 退回, with the reason, which is required): either is
+// final, and goes back to the sender as a signed receipt message through
+// the outbox, whose payload is a [Receipt] (media type [ReceiptMediaType],
+// schema [ReceiptSchema]: status signedFor or returned, the document's id
+// and digest as received, when, by whom, why). The sender may recall
+// ([Gateway.Recall], 撤回) a document from every recipient still awaiting,
+// and urge ([Gateway.Urge], 催办) them; both travel as messages whose
+// payload is a [Notice] ([NoticeMediaType], [NoticeSchema]). A recipient
+// that holds a recall refuses to sign for or return the document
+// (exchange.lifecycle.recalled) and counts the urges it receives. Since
+// the recipient refuses after the recall, a receipt that reaches the
+// sender after its recall was made before the recall arrived, and counts.
+// A receipt, recall or urge that names a document the node has not
+// exchanged with its sender is refused with 409 (it may have overtaken the
+// document, so the sender retries); one whose payload is invalid, or
+// acknowledges other bytes than were sent, with 422.
+//
+// [Gateway.Sent] tells the sender, per recipient, whether its message is
+// stored, delivered (with the signed delivery receipt), signed for and by
+// whom, returned and why, recalled, or dead-lettered and why
+// ([RecipientState.State]); [Gateway.Received] tells the recipient the
+// state of a document it received, and the delivery of the receipt it
+// sent back.
+//
+// # Confidentiality
+//
+// A classified document (docdoc classification set) travels encrypted to
+// each recipient node, as a payload of media type [EncryptedMediaType]
+// ([EncryptPayload], [Gateway.SendEncryptedFile]): one fresh content key
+// per payload, wrapped for each recipient with the encryption key the
+// directory lists for its node ([Node.EncryptionPublicKey]): X25519 with
+// HKDF-SHA256 and ChaCha20-Poly1305 ([SuiteX25519]), or SM2 public-key
+// encryption with SM4-GCM ([SuiteSM2]) for national-algorithm (国密)
+// deployments. The content streams in authenticated chunks bound to the
+// header, so a change, a dropped or reordered chunk, or a truncation fails
+// to open (ErrEncryptedCorrupt). The envelope's digest is of the
+// ciphertext, so relays and receipts never see the content; the recipient
+// opens it with its [Decrypter] ([Gateway.OpenPayload]).
+//
 // # The directory
 //
 // The platform operator publishes a [Directory] (schema: [DirectorySchema]):

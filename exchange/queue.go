@@ -127,26 +127,9 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 // digest) and stores one outbox entry per recipient. It returns once they
 // are durable; delivery happens in DeliverDue.
 func (o *Outbox) Send(ctx context.Context, env *Envelope, payload io.Reader) error {
-	if err := o.transport.Sign(env); err != nil {
-		return err
-	}
-	h, err := docdoc.NewHash(env.Payload.Digest.Alg)
+	entries, path, err := o.prepare(env, payload)
 	if err != nil {
 		return err
-	}
-	checked := &checkedReader{r: io.LimitReader(payload, env.Payload.Size+1), size: env.Payload.Size, h: h, want: env.Payload.Digest.Value}
-	path, _, err := o.spool.Write(env.ID+".out", checked)
-	if err != nil {
-		return err
-	}
-	raw, err := Marshal(env)
-	if err != nil {
-		return err
-	}
-	now := o.now()
-	entries := make([]OutboxEntry, len(env.Recipients))
-	for i, r := range env.Recipients {
-		entries[i] = OutboxEntry{MessageID: env.ID, Recipient: r, Envelope: raw, PayloadPath: path, State: StatePending, NextAttempt: now, Created: now}
 	}
 	if err := o.store.Enqueue(ctx, entries); err != nil {
 		if !errors.Is(err, ErrDuplicate) {
@@ -155,6 +138,34 @@ func (o *Outbox) Send(ctx context.Context, env *Envelope, payload io.Reader) err
 		return err
 	}
 	return nil
+}
+
+// prepare signs env, spools its payload (checked against env) and returns
+// the outbox entries to store, one per recipient, and the spooled path.
+func (o *Outbox) prepare(env *Envelope, payload io.Reader) ([]OutboxEntry, string, error) {
+	if err := o.transport.Sign(env); err != nil {
+		return nil, "", err
+	}
+	h, err := docdoc.NewHash(env.Payload.Digest.Alg)
+	if err != nil {
+		return nil, "", err
+	}
+	checked := &checkedReader{r: io.LimitReader(payload, env.Payload.Size+1), size: env.Payload.Size, h: h, want: env.Payload.Digest.Value}
+	path, _, err := o.spool.Write(env.ID+".out", checked)
+	if err != nil {
+		return nil, "", err
+	}
+	raw, err := Marshal(env)
+	if err != nil {
+		os.Remove(path)
+		return nil, "", err
+	}
+	now := o.now()
+	entries := make([]OutboxEntry, len(env.Recipients))
+	for i, r := range env.Recipients {
+		entries[i] = OutboxEntry{MessageID: env.ID, Recipient: r, Envelope: raw, PayloadPath: path, State: StatePending, NextAttempt: now, Created: now}
+	}
+	return entries, path, nil
 }
 
 // DeliverDue claims the entries due now and attempts each once. It returns

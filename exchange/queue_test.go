@@ -265,3 +265,123 @@ func TestOutboxGivesUp(t *testing.T) {
 	assert.Equal(t, 3, es[0].Attempts)
 	assert.Contains(t, es[0].LastError, "gave up after 3 attempts")
 }
+
+// TestStoreLifecycleConformance: document states, changes and their audit
+// entries, on SQLite and, with EGOVKIT_TEST_POSTGRES, PostgreSQL.
+func TestStoreLifecycleConformance(t *testing.T) {
+	t.Parallel()
+	sqldbtest.ForEach(t, func(t *testing.T, open sqldbtest.Opener) {
+		ctx := context.Background()
+		s := openTestStore(t, open)
+		now := time.Date(2025, 3, 18, 8, 0, 0, 0, time.UTC)
+		docEnv := []byte(`{"kind":"document","documentType":"notice","id":"d1"}`)
+		require.NoError(t, s.Enqueue(ctx, []OutboxEntry{
+			{MessageID: "d1", Recipient: finance, Envelope: docEnv, PayloadPath: "/p", NextAttempt: now, Created: now},
+			{MessageID: "d1", Recipient: econ, Envelope: docEnv, PayloadPath: "/p", NextAttempt: now, Created: now},
+		}))
+		require.NoError(t, s.Enqueue(ctx, []OutboxEntry{{MessageID: "r0", Recipient: finance, Envelope: []byte(`{"kind":"receipt"}`), PayloadPath: "/p", NextAttempt: now, Created: now}}))
+		_, err := s.Documents(ctx, "r0")
+		assert.ErrorIs(t, err, ErrNotFound, "only documents have states")
+		states, err := s.Documents(ctx, "d1")
+		require.NoError(t, err)
+		require.Len(t, states, 2)
+		for _, st := range states {
+			assert.Equal(t, RoleSender, st.Role)
+			assert.Equal(t, StatusAwaiting, st.Status)
+			assert.Equal(t, "notice", st.DocumentType)
+			assert.True(t, st.Created.Equal(now))
+		}
+
+		// A change this node makes: urge both, with the urge's outbox entries.
+		urge := []OutboxEntry{{MessageID: "u1", Recipient: finance, Envelope: []byte(`{"kind":"urge"}`), PayloadPath: "/p", NextAttempt: now, Created: now},
+			{MessageID: "u1", Recipient: econ, Envelope: []byte(`{"kind":"urge"}`), PayloadPath: "/p", NextAttempt: now, Created: now}}
+		got, err := s.Change(ctx, Change{MessageID: "d1", Role: RoleSender, Peers: []Party{econ, finance}, Action: ActionUrge, At: now.Add(time.Minute), ReplyID: "u1", Enqueue: urge})
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, 1, got[0].Urges)
+		_, err = s.Outbox(ctx, "u1")
+		require.NoError(t, err, "enqueued in the same transaction")
+
+		// A refused change stores nothing, not even its message.
+		_, err = s.Change(ctx, Change{MessageID: "d1", Role: RoleSender, Peers: []Party{finance}, Action: ActionSignFor, At: now, ReplyID: "x",
+			Enqueue: []OutboxEntry{{MessageID: "x", Recipient: finance, Envelope: []byte(`{}`), PayloadPath: "/p", NextAttempt: now, Created: now}}})
+		var le *LifecycleError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, "exchange.lifecycle.role", le.Rule)
+		_, err = s.Outbox(ctx, "x")
+		assert.ErrorIs(t, err, ErrNotFound)
+		_, err = s.Change(ctx, Change{MessageID: "nope", Role: RoleSender, Peers: []Party{finance}, Action: ActionRecall, At: now})
+		assert.ErrorIs(t, err, ErrNotFound)
+
+		// Received changes: finance signs for it; econ's receipt is replayed.
+		rcpt := func(id string, from Party) *InboxEntry {
+			return &InboxEntry{MessageID: id, Sender: from, Kind: KindReceipt, Envelope: []byte(`{"kind":"receipt","id":"` + id + `"}`), PayloadPath: "/p", Received: now.Add(2 * time.Minute)}
+		}
+		got, err = s.Change(ctx, Change{MessageID: "d1", Role: RoleSender, Peers: []Party{finance}, Action: ActionSignFor, By: Person{Name: "张三", ID: "u1"}, At: now.Add(90 * time.Second), ReplyID: "s1", Received: rcpt("s1", finance)})
+		require.NoError(t, err)
+		assert.Equal(t, StatusSignedFor, got[0].Status)
+		_, err = s.Change(ctx, Change{MessageID: "d1", Role: RoleSender, Peers: []Party{econ}, Action: ActionReturn, Reason: "不符", At: now.Add(90 * time.Second), ReplyID: "s2", Received: rcpt("s2", econ)})
+		require.NoError(t, err)
+		_, err = s.Change(ctx, Change{MessageID: "d1", Role: RoleSender, Peers: []Party{econ}, Action: ActionReturn, Reason: "不符", At: now, ReplyID: "s2", Received: rcpt("s2", econ)})
+		assert.ErrorIs(t, err, ErrDuplicate)
+		// A received change that no longer applies is accepted, and changes nothing.
+		got, err = s.Change(ctx, Change{MessageID: "d1", Role: RoleSender, Peers: []Party{finance}, Action: ActionReturn, Reason: "迟到", At: now, ReplyID: "s3", Received: rcpt("s3", finance)})
+		require.NoError(t, err)
+		assert.Equal(t, StatusSignedFor, got[0].Status)
+		_, err = s.Inbox(ctx, "s3")
+		require.NoError(t, err)
+
+		other := openTestStore(t, open)
+		states, err = other.Documents(ctx, "d1")
+		require.NoError(t, err)
+		byPeer := map[Party]DocumentState{}
+		for _, st := range states {
+			byPeer[st.Peer] = st
+		}
+		assert.Equal(t, StatusSignedFor, byPeer[finance].Status)
+		assert.Equal(t, Person{Name: "张三", ID: "u1"}, byPeer[finance].By)
+		assert.Equal(t, "s1", byPeer[finance].ReplyID)
+		assert.True(t, byPeer[finance].At.Equal(now.Add(90*time.Second)))
+		assert.Equal(t, 1, byPeer[finance].Urges)
+		assert.True(t, byPeer[finance].LastUrged.Equal(now.Add(time.Minute)))
+		assert.Equal(t, StatusReturned, byPeer[econ].Status)
+		assert.Equal(t, "不符", byPeer[econ].Reason)
+
+		// The receiving side: Accept creates the state; a recall changes it.
+		require.NoError(t, s.Accept(ctx, InboxEntry{MessageID: "d2", Sender: ndrc, Kind: KindDocument, Envelope: []byte(`{"kind":"document","documentType":"report"}`), PayloadPath: "/p", Received: now}))
+		got, err = s.Change(ctx, Change{MessageID: "d2", Role: RoleRecipient, Peers: []Party{ndrc}, Action: ActionRecall, Reason: "撤回", At: now, ReplyID: "c1",
+			Received: &InboxEntry{MessageID: "c1", Sender: ndrc, Kind: KindRecall, Envelope: []byte(`{"kind":"recall"}`), PayloadPath: "/p", Received: now.Add(time.Minute)}})
+		require.NoError(t, err)
+		assert.Equal(t, StatusRecalled, got[0].Status)
+		_, err = s.Change(ctx, Change{MessageID: "d2", Role: RoleRecipient, Peers: []Party{ndrc}, Action: ActionSignFor, By: Person{Name: "李四"}, At: now})
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, "exchange.lifecycle.recalled", le.Rule)
+
+		recv, err := s.ListDocuments(ctx, RoleRecipient, 10)
+		require.NoError(t, err)
+		require.Len(t, recv, 1)
+		assert.Equal(t, "report", recv[0].DocumentType)
+		sent, err := s.ListDocuments(ctx, RoleSender, 1)
+		require.NoError(t, err)
+		assert.Len(t, sent, 1, "limited")
+
+		// Every change is in the audit log, which still verifies.
+		entries, err := s.Audit(ctx)
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		require.NoError(t, WriteAudit(&buf, entries))
+		_, err = VerifyAudit(&buf)
+		require.NoError(t, err)
+		var changes []string
+		for _, e := range entries {
+			if e.Direction == AuditState {
+				changes = append(changes, string(e.Kind)+":"+e.State+":"+e.Peer)
+			}
+		}
+		assert.Equal(t, []string{
+			"urge:awaiting:" + econ.String(), "urge:awaiting:" + finance.String(),
+			"receipt:signedFor:" + finance.String(), "receipt:returned:" + econ.String(),
+			"recall:recalled:" + ndrc.String(),
+		}, changes)
+	})
+}

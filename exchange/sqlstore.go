@@ -70,10 +70,49 @@ func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	digest     TEXT NOT NULL,
 	prev_hash  TEXT NOT NULL,
 	hash       TEXT NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS exchange_documents (
+	message_id    TEXT NOT NULL,
+	role          TEXT NOT NULL,
+	peer          TEXT NOT NULL,
+	document_type TEXT NOT NULL,
+	status        TEXT NOT NULL,
+	by_name       TEXT NOT NULL,
+	by_id         TEXT NOT NULL,
+	reason        TEXT NOT NULL,
+	at            BIGINT NOT NULL,
+	reply_id      TEXT NOT NULL,
+	urges         INTEGER NOT NULL,
+	last_urged    BIGINT NOT NULL,
+	created       BIGINT NOT NULL,
+	updated       BIGINT NOT NULL,
+	PRIMARY KEY (message_id, role, peer))`,
+		`CREATE INDEX IF NOT EXISTS exchange_documents_role ON exchange_documents (role, created)`,
 	); err != nil {
 		return nil, fmt.Errorf("exchange: creating tables: %w", err)
 	}
+	if err := addAuditState(ctx, db); err != nil {
+		return nil, fmt.Errorf("exchange: migrating the audit table: %w", err)
+	}
 	return &SQLStore{db: db}, nil
+}
+
+// addAuditState adds the state column to an audit table created before
+// document states were recorded in it.
+func addAuditState(ctx context.Context, db *sqldb.DB) error {
+	if db.Dialect == sqldb.Postgres {
+		return db.Migrate(ctx, `ALTER TABLE exchange_audit ADD COLUMN IF NOT EXISTS state TEXT NOT NULL DEFAULT ''`)
+	}
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('exchange_audit') WHERE name = 'state'`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `ALTER TABLE exchange_audit ADD COLUMN state TEXT NOT NULL DEFAULT ''`)
+		return err
+	})
 }
 
 // Close closes the database.
@@ -95,23 +134,51 @@ func parseParty(s string) (Party, error) {
 
 // Enqueue implements [Store].
 func (s *SQLStore) Enqueue(ctx context.Context, entries []OutboxEntry) error {
-	q := s.db.Rebind(`INSERT INTO exchange_outbox (message_id, recipient, envelope, payload_path, state, attempts, next_attempt, last_error, created, updated)
-VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, ?)`)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, e := range entries {
-			if _, err := tx.ExecContext(ctx, q, e.MessageID, partyKey(e.Recipient), string(e.Envelope), e.PayloadPath, StatePending,
-				ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
-				return err
-			}
-			if err := s.audit(ctx, tx, AuditSent, e.Envelope, e.MessageID, e.Recipient, e.Created); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	q := s.db.Rebind(enqueueSQL)
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.enqueueTx(ctx, tx, q, entries) })
 	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
 	}
+	return err
+}
+
+func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, q string, entries []OutboxEntry) error {
+	for _, e := range entries {
+		if _, err := tx.ExecContext(ctx, q, e.MessageID, partyKey(e.Recipient), string(e.Envelope), e.PayloadPath, StatePending,
+			ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, AuditSent, e.Envelope, e.MessageID, e.Recipient, e.Created); err != nil {
+			return err
+		}
+		if m := envelopeMeta(e.Envelope); m.Kind == KindDocument {
+			if err := s.insertDocument(ctx, tx, e.MessageID, RoleSender, e.Recipient, m.DocumentType, e.Created); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+const enqueueSQL = `INSERT INTO exchange_outbox (message_id, recipient, envelope, payload_path, state, attempts, next_attempt, last_error, created, updated)
+VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, ?)`
+
+type envMeta struct {
+	Kind         Kind   `json:"kind"`
+	DocumentType string `json:"documentType"`
+}
+
+// envelopeMeta reads the kind and document type of a stored envelope;
+// zero when it has none.
+func envelopeMeta(raw []byte) envMeta {
+	var m envMeta
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+func (s *SQLStore) insertDocument(ctx context.Context, tx *sql.Tx, id string, role Role, peer Party, docType string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_documents (message_id, role, peer, document_type, status, by_name, by_id, reason, at, reply_id, urges, last_urged, created, updated)
+VALUES (?, ?, ?, ?, ?, '', '', '', 0, '', 0, 0, ?, ?)`), id, string(role), partyKey(peer), docType, string(StatusAwaiting), ms(at), ms(at))
 	return err
 }
 
@@ -141,7 +208,11 @@ func (s *SQLStore) audit(ctx context.Context, tx *sql.Tx, direction string, enve
 	if json.Unmarshal(envelope, &k) == nil {
 		kind = k.Kind
 	}
-	e := AuditEntry{At: NewTime(at), Direction: direction, Kind: Kind(kind), MessageID: messageID, Peer: partyKey(peer), Digest: digest}
+	return s.appendAudit(ctx, tx, AuditEntry{At: NewTime(at), Direction: direction, Kind: Kind(kind), MessageID: messageID, Peer: partyKey(peer), Digest: digest})
+}
+
+// appendAudit chains e to the last entry and appends it inside tx.
+func (s *SQLStore) appendAudit(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
 	var prev *AuditEntry
 	last, err := s.lastAudit(ctx, tx)
 	switch {
@@ -153,21 +224,21 @@ func (s *SQLStore) audit(ctx context.Context, tx *sql.Tx, direction string, enve
 	if err := e.chain(prev); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_audit (seq, at, direction, kind, message_id, peer, digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.Seq, ms(e.At.Time), e.Direction, string(e.Kind), e.MessageID, e.Peer, e.Digest, e.PrevHash, e.Hash)
+	_, err = tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_audit (seq, at, direction, kind, message_id, peer, digest, state, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.Seq, ms(e.At.Time), e.Direction, string(e.Kind), e.MessageID, e.Peer, e.Digest, e.State, e.PrevHash, e.Hash)
 	if sqldb.IsUniqueViolation(err) {
 		return errAuditRace
 	}
 	return err
 }
 
-const auditColumns = "seq, at, direction, kind, message_id, peer, digest, prev_hash, hash"
+const auditColumns = "seq, at, direction, kind, message_id, peer, digest, state, prev_hash, hash"
 
 func scanAudit(row interface{ Scan(...any) error }) (AuditEntry, error) {
 	var e AuditEntry
 	var at int64
 	var kind string
-	err := row.Scan(&e.Seq, &at, &e.Direction, &kind, &e.MessageID, &e.Peer, &e.Digest, &e.PrevHash, &e.Hash)
+	err := row.Scan(&e.Seq, &at, &e.Direction, &kind, &e.MessageID, &e.Peer, &e.Digest, &e.State, &e.PrevHash, &e.Hash)
 	e.At, e.Kind = NewTime(fromMS(at)), Kind(kind)
 	return e, err
 }
@@ -319,13 +390,7 @@ func (s *SQLStore) Outbox(ctx context.Context, messageID string) ([]OutboxEntry,
 
 // Accept implements [Store].
 func (s *SQLStore) Accept(ctx context.Context, e InboxEntry) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, received) VALUES (?, ?, ?, ?, ?, ?)`),
-			e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, ms(e.Received)); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, AuditReceived, e.Envelope, e.MessageID, e.Sender, e.Received)
-	})
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.acceptTx(ctx, tx, e) })
 	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %s", ErrDuplicate, e.MessageID)
 	}
@@ -351,4 +416,159 @@ func (s *SQLStore) Inbox(ctx context.Context, messageID string) (InboxEntry, err
 	}
 	e.Sender, e.Kind, e.Envelope, e.Received = p, Kind(kind), []byte(envelope), fromMS(received)
 	return e, nil
+}
+
+func (s *SQLStore) acceptTx(ctx context.Context, tx *sql.Tx, e InboxEntry) error {
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, received) VALUES (?, ?, ?, ?, ?, ?)`),
+		e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, ms(e.Received)); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, AuditReceived, e.Envelope, e.MessageID, e.Sender, e.Received); err != nil {
+		return err
+	}
+	if e.Kind == KindDocument {
+		return s.insertDocument(ctx, tx, e.MessageID, RoleRecipient, e.Sender, envelopeMeta(e.Envelope).DocumentType, e.Received)
+	}
+	return nil
+}
+
+const documentColumns = "message_id, role, peer, document_type, status, by_name, by_id, reason, at, reply_id, urges, last_urged, created, updated"
+
+func scanDocument(row interface{ Scan(...any) error }) (DocumentState, error) {
+	var d DocumentState
+	var role, peer, status string
+	var at, urged, created, updated int64
+	if err := row.Scan(&d.MessageID, &role, &peer, &d.DocumentType, &status, &d.By.Name, &d.By.ID, &d.Reason, &at, &d.ReplyID, &d.Urges, &urged, &created, &updated); err != nil {
+		return DocumentState{}, err
+	}
+	p, err := parseParty(peer)
+	if err != nil {
+		return DocumentState{}, err
+	}
+	d.Role, d.Peer, d.Status = Role(role), p, DocStatus(status)
+	optional := func(v int64) time.Time {
+		if v == 0 {
+			return time.Time{}
+		}
+		return fromMS(v)
+	}
+	d.At, d.LastUrged, d.Created, d.Updated = optional(at), optional(urged), fromMS(created), fromMS(updated)
+	return d, nil
+}
+
+func optionalMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return ms(t)
+}
+
+// stateRecord is what the audit log's digest of a state change covers.
+type stateRecord struct {
+	MessageID string `json:"messageId"`
+	Role      Role   `json:"role"`
+	Peer      string `json:"peer"`
+	Action    Action `json:"action"`
+	Status    string `json:"status"`
+	By        Person `json:"by"`
+	Reason    string `json:"reason"`
+	At        Time   `json:"at"`
+	ReplyID   string `json:"replyId"`
+	Urges     int    `json:"urges"`
+}
+
+// Change implements [Store].
+func (s *SQLStore) Change(ctx context.Context, c Change) ([]DocumentState, error) {
+	if len(c.Peers) == 0 {
+		return nil, errors.New("exchange: a change names at least one peer")
+	}
+	now := c.At
+	if c.Received != nil {
+		now = c.Received.Received
+	}
+	lock := ""
+	if s.db.Dialect == sqldb.Postgres {
+		lock = " FOR UPDATE"
+	}
+	var out []DocumentState
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		if c.Received != nil {
+			if err := s.acceptTx(ctx, tx, *c.Received); err != nil {
+				return err
+			}
+		}
+		for _, p := range c.Peers {
+			st, err := scanDocument(tx.QueryRowContext(ctx, s.db.Rebind(`SELECT `+documentColumns+` FROM exchange_documents WHERE message_id = ? AND role = ? AND peer = ?`+lock), c.MessageID, string(c.Role), partyKey(p)))
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: document %s %s with %s", ErrNotFound, c.MessageID, c.Role, p)
+			}
+			if err != nil {
+				return err
+			}
+			next, applied, err := st.apply(c, now)
+			if err != nil {
+				return err
+			}
+			out = append(out, next)
+			if !applied {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE exchange_documents SET status = ?, by_name = ?, by_id = ?, reason = ?, at = ?, reply_id = ?, urges = ?, last_urged = ?, updated = ?
+WHERE message_id = ? AND role = ? AND peer = ?`), string(next.Status), next.By.Name, next.By.ID, next.Reason, optionalMS(next.At), next.ReplyID, next.Urges, optionalMS(next.LastUrged), ms(next.Updated),
+				c.MessageID, string(c.Role), partyKey(p)); err != nil {
+				return err
+			}
+			raw, err := json.Marshal(stateRecord{MessageID: c.MessageID, Role: c.Role, Peer: partyKey(p), Action: c.Action, Status: string(next.Status), By: next.By, Reason: next.Reason, At: NewTime(c.At), ReplyID: c.ReplyID, Urges: next.Urges})
+			if err != nil {
+				return err
+			}
+			digest, err := envelopeDigest(raw)
+			if err != nil {
+				return err
+			}
+			if err := s.appendAudit(ctx, tx, AuditEntry{At: NewTime(now), Direction: AuditState, Kind: c.Action.Kind(), MessageID: c.MessageID, Peer: partyKey(p), Digest: digest, State: string(next.Status)}); err != nil {
+				return err
+			}
+		}
+		return s.enqueueTx(ctx, tx, s.db.Rebind(enqueueSQL), c.Enqueue)
+	})
+	if sqldb.IsUniqueViolation(err) {
+		return nil, fmt.Errorf("%w: %v", ErrDuplicate, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *SQLStore) queryDocuments(ctx context.Context, q string, args ...any) ([]DocumentState, error) {
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DocumentState
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Documents implements [Store].
+func (s *SQLStore) Documents(ctx context.Context, messageID string) ([]DocumentState, error) {
+	out, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM exchange_documents WHERE message_id = ? ORDER BY role, peer`, messageID)
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%w: document %s", ErrNotFound, messageID)
+	}
+	return out, err
+}
+
+// ListDocuments implements [Store].
+func (s *SQLStore) ListDocuments(ctx context.Context, role Role, limit int) ([]DocumentState, error) {
+	return s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM exchange_documents WHERE role = ? ORDER BY created DESC, message_id DESC, peer LIMIT ?`, string(role), limit)
 }

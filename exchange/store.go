@@ -71,8 +71,25 @@ type Store interface {
 	Accept(ctx context.Context, e InboxEntry) error
 	// Inbox returns an inbox entry, or ErrNotFound.
 	Inbox(ctx context.Context, messageID string) (InboxEntry, error)
-	// Audit returns the audit log, in order. Enqueue, Accept and Delivered
-	// append to it in the same transaction as the change they record.
+	// Change applies a lifecycle change of a document (see [Change]) in one
+	// transaction with the message that carries or brought it, and returns
+	// the states after it. The states of the document with c.Peers must
+	// exist (ErrNotFound otherwise); an action that a state does not allow
+	// is a [*LifecycleError] for a change this node makes, and nothing is
+	// stored. With c.Received, ErrDuplicate when the message is stored
+	// already, and nothing changes.
+	Change(ctx context.Context, c Change) ([]DocumentState, error)
+	// Documents returns the states of a document, one per peer, or
+	// ErrNotFound. Enqueue creates them, awaiting, for a document this node
+	// sends (one per recipient); Accept creates one for a document it
+	// receives.
+	Documents(ctx context.Context, messageID string) ([]DocumentState, error)
+	// ListDocuments returns up to limit document states of a role, the
+	// newest document first.
+	ListDocuments(ctx context.Context, role Role, limit int) ([]DocumentState, error)
+	// Audit returns the audit log, in order. Enqueue, Accept, Delivered and
+	// Change append to it in the same transaction as the change they
+	// record.
 	Audit(ctx context.Context) ([]AuditEntry, error)
 	// Close releases the store.
 	Close() error

@@ -28,8 +28,6 @@ import (
 const (
 	MessagePath      = "/egovkit/v1/messages"
 	MessageMediaType = "application/vnd.egovkit.message"
-	// ReceiptMediaType is the media type of a receipt's payload.
-	ReceiptMediaType = "application/vnd.egovkit.receipt+json"
 )
 
 // Status codes of the message endpoint. A refusal's body is a JSON
@@ -41,9 +39,12 @@ const (
 //	405 Method Not Allowed     not POST
 //	410 Gone                   the message has expired
 //	413 Content Too Large      envelope or payload over the limits
+//	409 Conflict               a receipt, recall or urge of a document this node has not (yet) exchanged
+//	                           with the sender; Retry-After: the document may still be on its way
 //	415 Unsupported Media Type not MessageMediaType
 //	421 Misdirected Request    this node is not a recipient
-//	422 Unprocessable Content  the payload does not match the envelope's size or digest
+//	422 Unprocessable Content  the payload does not match the envelope's size or digest, or a receipt,
+//	                           recall or urge payload is invalid (ParseReceipt, ParseNotice)
 //	429 Too Many Requests      the sender's rate limit; Retry-After says when to retry
 //	503 Service Unavailable    no valid directory (expired or not yet loaded); retry later
 //	500 Internal Server Error  the message could not be stored; retry later
@@ -54,14 +55,6 @@ type Problem struct {
 	Rule       string      `json:"rule"`
 	Detail     string      `json:"detail"`
 	Violations []Violation `json:"violations,omitempty"`
-}
-
-// Receipt is the payload of a delivery receipt.
-type Receipt struct {
-	Status    string        `json:"status"` // delivered
-	MessageID string        `json:"messageId"`
-	Received  Time          `json:"received"`
-	Digest    docdoc.Digest `json:"digest"` // of the payload received
 }
 
 // Receiver stores accepted messages. Receive must store the envelope and
@@ -216,6 +209,9 @@ var refusalStatus = map[error]int{
 	ErrUnsigned:       http.StatusForbidden,
 	ErrExpired:        http.StatusGone,
 	ErrNotForThisNode: http.StatusMisdirectedRequest,
+	// Refusals of a Receiver, such as a Gateway's.
+	ErrUnknownDocument: http.StatusConflict,
+	ErrInvalidPayload:  http.StatusUnprocessableEntity,
 }
 
 func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
@@ -298,6 +294,18 @@ func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, ErrPayloadMismatch) {
 			writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
+			return
+		}
+		var re *RefusalError
+		if errors.As(err, &re) {
+			status := refusalStatus[re.Reason]
+			if status == 0 {
+				status = http.StatusBadRequest
+			}
+			if status == http.StatusConflict {
+				w.Header().Set("Retry-After", "60")
+			}
+			writeProblem(w, Problem{Status: status, Rule: re.Rule, Detail: re.Error()})
 			return
 		}
 		writeProblem(w, Problem{Status: http.StatusInternalServerError, Rule: "exchange.store", Detail: "the message could not be stored; retry later"})
@@ -386,7 +394,7 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 // receiptFor returns the wire form of a signed delivery receipt for env.
 func (n *Transport) receiptFor(env *Envelope, sum string) ([]byte, error) {
 	now := n.now()
-	body, err := json.Marshal(Receipt{Status: "delivered", MessageID: env.ID, Received: NewTime(now), Digest: docdoc.Digest{Alg: env.Payload.Digest.Alg, Value: sum}})
+	body, err := MarshalReceipt(&Receipt{Status: ReceiptDelivered, MessageID: env.ID, Received: NewTime(now), Digest: docdoc.Digest{Alg: env.Payload.Digest.Alg, Value: sum}})
 	if err != nil {
 		return nil, err
 	}
@@ -442,9 +450,10 @@ func (e *SendError) Error() string {
 	return fmt.Sprintf("exchange: the recipient refused the message: %d %s: %s", e.Status, e.Problem.Rule, e.Problem.Detail)
 }
 
-// Temporary reports whether a retry may succeed (429, 500, 503).
+// Temporary reports whether a retry may succeed (409, 429, 500, 503): a
+// 409 answers a recall or receipt that overtook its document.
 func (e *SendError) Temporary() bool {
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+	return e.Status == http.StatusConflict || e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
 // Send signs env with this node's key and delivers it with its payload to
@@ -531,12 +540,12 @@ func (n *Transport) readReceipt(ctx context.Context, rb *bufio.Reader, dir *Dire
 	if err != nil {
 		return nil, nil, fmt.Errorf("exchange: the receipt payload: %w", err)
 	}
-	var rc Receipt
-	if err := json.Unmarshal(body, &rc); err != nil {
+	rc, err := ParseReceipt(body)
+	if err != nil {
 		return nil, nil, fmt.Errorf("exchange: the receipt payload: %w", err)
 	}
-	if rc.MessageID != env.ID || rc.Digest.Value != env.Payload.Digest.Value {
+	if rc.Status != ReceiptDelivered || rc.MessageID != env.ID || rc.Digest.Value != env.Payload.Digest.Value {
 		return nil, nil, fmt.Errorf("exchange: the receipt acknowledges %s with digest %s; expected %s with %s", rc.MessageID, rc.Digest.Value, env.ID, env.Payload.Digest.Value)
 	}
-	return re, &rc, nil
+	return re, rc, nil
 }

@@ -3,6 +3,9 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdh"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -15,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -59,6 +63,7 @@ type testNode struct {
 	listener  net.Listener
 	transport *Transport
 	receiver  *memReceiver
+	decrypter *Decrypter
 }
 
 func newTestNode(t *testing.T, party Party, name string, alg pki.KeyAlgorithm) *testNode {
@@ -80,10 +85,12 @@ func newTestNode(t *testing.T, party Party, name string, alg pki.KeyAlgorithm) *
 }
 
 type testNet struct {
-	nodes map[string]*testNode // by orgId
-	dir   *Directory
-	roots []*x509.Certificate
-	now   time.Time
+	nodes    map[string]*testNode // by orgId
+	dir      *Directory
+	sealed   []byte
+	verifier *signature.Verifier
+	roots    []*x509.Certificate
+	now      time.Time
 }
 
 func newTestNet(t *testing.T, limits TransportLimits) *testNet {
@@ -93,6 +100,29 @@ func newTestNet(t *testing.T, limits TransportLimits) *testNet {
 // newTestNetWith runs the three nodes with receivers from recv (memory
 // receivers when nil).
 func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Receiver) *testNet {
+	t.Helper()
+	n := buildTestNet(t)
+	for _, tn := range n.nodes {
+		var r Receiver = tn.receiver
+		if recv != nil {
+			r = recv(tn.party)
+		}
+		var err error
+		tn.transport, err = NewTransport(TransportConfig{Self: tn.party, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: n.verifier,
+			Signer: tn.signer, TLSCertificate: tn.tlsCert, Receiver: r, Limits: limits})
+		require.NoError(t, err)
+		mux := http.NewServeMux()
+		mux.Handle(MessagePath, tn.transport.Handler())
+		srv := &http.Server{Handler: mux, TLSConfig: tn.transport.ServerTLSConfig(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.ServeTLS(tn.listener, "", "") }()
+		t.Cleanup(func() { srv.Close() })
+	}
+	return n
+}
+
+// buildTestNet makes the three nodes' keys, certificates and listeners and
+// the operator's sealed directory listing them.
+func buildTestNet(t *testing.T) *testNet {
 	t.Helper()
 	n := &testNet{nodes: map[string]*testNode{}, now: time.Now().UTC()}
 	for _, m := range []struct {
@@ -113,7 +143,20 @@ func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Rec
 		DocumentGrants: []DocumentGrant{{From: ndrc.OrgID, To: "*"}, {From: econ.OrgID, To: finance.OrgID, Types: []docdoc.Type{docdoc.TypeReport}}}}
 	for _, p := range []Party{ndrc, finance, econ} {
 		tn := n.nodes[p.OrgID]
-		d.Members = append(d.Members, Member{Name: tn.name, OrgID: p.OrgID, Nodes: []Node{{ID: p.Node, Endpoint: "https://" + tn.listener.Addr().String(), TLSCertificate: tn.tlsCert.Leaf.Raw, SigningCertificate: tn.sealCert.Raw}}})
+		// Classified documents to finance use SM2 and SM4, to the others
+		// X25519 and ChaCha20-Poly1305.
+		var key crypto.PrivateKey
+		if p == finance {
+			key, err = sm2.GenerateKey(rand.Reader)
+		} else {
+			key, err = ecdh.X25519().GenerateKey(rand.Reader)
+		}
+		require.NoError(t, err)
+		tn.decrypter, err = NewDecrypter(p, key)
+		require.NoError(t, err)
+		encKey, err := MarshalEncryptionKey(tn.decrypter.PublicKey())
+		require.NoError(t, err)
+		d.Members = append(d.Members, Member{Name: tn.name, OrgID: p.OrgID, Nodes: []Node{{ID: p.Node, Endpoint: "https://" + tn.listener.Addr().String(), TLSCertificate: tn.tlsCert.Leaf.Raw, SigningCertificate: tn.sealCert.Raw, EncryptionKey: encKey}}})
 	}
 	d.Members[1].Resources = []Resource{{ID: "finance.budget-execution", Name: "预算执行数据", Node: finance.Node}}
 	d.DataGrants = []DataGrant{{Resource: "finance.budget-execution", Consumer: ndrc.OrgID}}
@@ -121,24 +164,11 @@ func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Rec
 	require.NoError(t, err)
 	sealed, err := SealDirectory(data, ops)
 	require.NoError(t, err)
-	v, err := signature.NewVerifier(n.roots)
+	n.verifier, err = signature.NewVerifier(n.roots)
 	require.NoError(t, err)
-	n.dir, err = OpenDirectory(context.Background(), sealed, v, operatorID, n.now)
+	n.dir, err = OpenDirectory(context.Background(), sealed, n.verifier, operatorID, n.now)
 	require.NoError(t, err)
-	for _, tn := range n.nodes {
-		var r Receiver = tn.receiver
-		if recv != nil {
-			r = recv(tn.party)
-		}
-		tn.transport, err = NewTransport(TransportConfig{Self: tn.party, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: v,
-			Signer: tn.signer, TLSCertificate: tn.tlsCert, Receiver: r, Limits: limits})
-		require.NoError(t, err)
-		mux := http.NewServeMux()
-		mux.Handle(MessagePath, tn.transport.Handler())
-		srv := &http.Server{Handler: mux, TLSConfig: tn.transport.ServerTLSConfig(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = srv.ServeTLS(tn.listener, "", "") }()
-		t.Cleanup(func() { srv.Close() })
-	}
+	n.sealed = sealed
 	return n
 }
 
