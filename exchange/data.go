@@ -37,8 +37,8 @@ type DataResponse struct {
 // the directory.
 type ResourceHandler func(ctx context.Context, req DataRequest) (DataResponse, error)
 
-// ErrNoSuchResource: the directory lists no such resource, or this node
-// does not serve it.
+// ErrNoSuchResource is returned when the directory lists no such resource,
+// or this node does not serve it.
 var ErrNoSuchResource = errors.New("exchange: no such data resource here")
 
 // Publish registers the handler of a data resource this node serves. The

@@ -70,15 +70,15 @@ type wrappedKeyJSON struct {
 	WrappedKey   []byte `json:"wrappedKey"`
 }
 
-// ErrNotEncryptedFor: this node is not among an encrypted payload's
+// ErrNotEncryptedFor is returned when this node is not among an encrypted payload's
 // recipients, or cannot unwrap its key.
 var ErrNotEncryptedFor = errors.New("exchange: the payload is not encrypted for this node")
 
-// ErrEncryptedCorrupt: an encrypted payload's header is malformed or its
+// ErrEncryptedCorrupt is returned when an encrypted payload's header is malformed or its
 // content fails authentication (tampered, truncated or reordered).
 var ErrEncryptedCorrupt = errors.New("exchange: the encrypted payload is corrupt")
 
-// ErrNoEncryptionKey: a recipient node has no usable encryption key in the
+// ErrNoEncryptionKey is returned when a recipient node has no usable encryption key in the
 // directory for the suite.
 var ErrNoEncryptionKey = errors.New("exchange: the recipient has no encryption key for the suite")
 

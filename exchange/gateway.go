@@ -20,7 +20,7 @@ import (
 	"github.com/egovkit/egovkit/signature"
 )
 
-// ErrUnknownDocument: a receipt, recall or urge names a document that this
+// ErrUnknownDocument is returned when a receipt, recall or urge names a document that this
 // node has not exchanged with its sender (or not yet: the document may
 // still be on its way).
 var ErrUnknownDocument = errors.New("exchange: no such document with this peer")

@@ -312,9 +312,12 @@ func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if duplicate {
-		// The sender retried a message already stored: drain the payload
+		// The sender retried a message already stored: check the payload
 		// and answer with a receipt again, as AS4's duplicate detection does.
-		_, _ = io.Copy(io.Discard, payload)
+		if _, err := io.Copy(io.Discard, payload); err != nil {
+			writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
+			return
+		}
 	}
 	receipt, err := n.receiptFor(env, payload.sum)
 	if err != nil {
@@ -468,7 +471,7 @@ func (n *Transport) Send(ctx context.Context, env *Envelope, to Party, payload i
 // Sign signs env with this node's key.
 func (n *Transport) Sign(env *Envelope) error { return SignEnvelope(env, n.cfg.Signer) }
 
-// ErrUnknownRecipient: the recipient node is not in the directory.
+// ErrUnknownRecipient is returned when the recipient node is not in the directory.
 var ErrUnknownRecipient = errors.New("exchange: the recipient is not in the directory")
 
 // Deliver sends an envelope this node has signed, as it is, with its
