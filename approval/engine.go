@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/egovkit/egovkit/deadline"
 	"github.com/egovkit/egovkit/internal/strictjson"
 )
 
@@ -25,6 +26,18 @@ type Config struct {
 	// DefaultUrgeInterval applies to definitions without urgeInterval; 0
 	// means 24 hours.
 	DefaultUrgeInterval time.Duration
+	// Calendar counts the cases' time limits (working days); nil means
+	// deadline.China(), the official schedule embedded in package deadline.
+	Calendar *deadline.Calendar
+	// Monitor, if set, is fed the clocks of open cases (电子监察): each
+	// command that lands tracks the case's legal clock and its current
+	// step's clock at the event's time, and drops clocks that finished or
+	// whose step was left. The caller ticks the monitor; see
+	// [Engine.TrackCase] to feed it after a restart.
+	Monitor *deadline.Monitor
+	// Signatures, if set, verifies signed decisions (see [SignaturePolicy]);
+	// without it a command that carries a Signer is refused.
+	Signatures *SignaturePolicy
 }
 
 // Engine runs cases on a [Store]: it checks each command against the
@@ -38,6 +51,9 @@ type Engine struct {
 	clock func() time.Time
 	newID func() string
 	urge  time.Duration
+	cal   *deadline.Calendar
+	mon   *deadline.Monitor
+	sigs  *SignaturePolicy
 
 	mu   sync.RWMutex
 	defs map[string]map[int]*Definition
@@ -59,7 +75,16 @@ func New(cfg Config, defs ...*Definition) (*Engine, error) {
 	if cfg.Store == nil || cfg.Directory == nil {
 		return nil, errors.New("approval: New needs a Store and a Directory")
 	}
-	e := &Engine{store: cfg.Store, dir: cfg.Directory, clock: cfg.Clock, newID: cfg.NewID, urge: cfg.DefaultUrgeInterval, defs: map[string]map[int]*Definition{}}
+	e := &Engine{store: cfg.Store, dir: cfg.Directory, clock: cfg.Clock, newID: cfg.NewID, urge: cfg.DefaultUrgeInterval,
+		cal: cfg.Calendar, mon: cfg.Monitor, sigs: cfg.Signatures, defs: map[string]map[int]*Definition{}}
+	if e.cal == nil {
+		e.cal = deadline.China()
+	}
+	if e.sigs != nil {
+		if err := e.sigs.check(); err != nil {
+			return nil, err
+		}
+	}
 	if e.clock == nil {
 		e.clock = time.Now
 	}
@@ -156,6 +181,7 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 		}
 		return nil, err
 	}
+	e.track("", c, ev.At)
 	return &Result{Event: ev, Case: c}, nil
 }
 
@@ -190,11 +216,13 @@ func (e *Engine) original(events []Event, i int) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.cal = e.cal
 	return &Result{Event: events[i], Case: c, Retried: true}, nil
 }
 
 // commit applies a new event to c (which it changes) and appends it.
 func (e *Engine) commit(ctx context.Context, def *Definition, c *Case, ev *Event) error {
+	c.cal = e.cal
 	ev.PrevHash = c.Head
 	h, err := ev.ComputeHash()
 	if err != nil {
@@ -257,6 +285,7 @@ func (e *Engine) load(ctx context.Context, id string) ([]Event, *Definition, *Ca
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	c.cal = e.cal
 	return events, def, c, nil
 }
 
@@ -279,11 +308,15 @@ func (e *Engine) History(ctx context.Context, id string) ([]Event, error) {
 	return events, nil
 }
 
-// Verify checks a case's hash chain and that it replays on its
+// Verify checks a case's hash chain, its signatures under the engine's
+// SignaturePolicy ([VerifySignatures]), and that it replays on its
 // definition.
 func (e *Engine) Verify(ctx context.Context, id string) error {
 	events, err := e.History(ctx, id)
 	if err != nil {
+		return err
+	}
+	if err := VerifySignatures(ctx, events, e.sigs); err != nil {
 		return err
 	}
 	_, err = e.original(events, len(events)-1)
@@ -372,6 +405,10 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 		return nil, err
 	}
 	ev := Event{CaseID: c.ID, Seq: c.Version + 1, Type: commandEvents[cmd.Kind], Actor: cmd.Actor, At: e.now(), IdempotencyKey: cmd.IdempotencyKey, Data: data}
+	prevStep := c.stepClockID()
+	if err := e.sign(ctx, c, &cmd, &ev); err != nil {
+		return nil, err
+	}
 	if err := e.commit(ctx, def, c, &ev); err != nil {
 		var ce *CommandError
 		if errors.As(err, &ce) {
@@ -392,7 +429,77 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 		}
 		return nil, &CommandError{Rule: RuleStaleVersion, Command: cmd.Kind, Message: fmt.Sprintf("another command changed the case after version %d", cmd.ExpectedVersion), Err: err}
 	}
+	e.track(prevStep, c, ev.At)
 	return &Result{Event: ev, Case: c}, nil
+}
+
+// stepClockID returns the id of the current step's clock, "" when there
+// is none.
+func (c *Case) stepClockID() string {
+	if c.Step == "" || c.StepLimit == "" {
+		return ""
+	}
+	for i := len(c.Marks) - 1; i >= 0; i-- {
+		if m := c.Marks[i]; m.Kind == MarkStep {
+			return StepClockID(c.ID, m.Step, m.Seq)
+		}
+	}
+	return ""
+}
+
+// track feeds the monitor the case's clocks at instant at, after a
+// command landed: the legal clock once the case is accepted (a finished
+// one is dropped by the monitor), and the current step's; the clock of a
+// step the case left (prevStep) is removed. A clock the monitor cannot
+// evaluate (one whose limit runs past the calendar's coverage) is left
+// out by the monitor; [Case.Timing] reports the same problem as a
+// [*ClockError].
+func (e *Engine) track(prevStep string, c *Case, at time.Time) {
+	if e.mon == nil {
+		return
+	}
+	legal, step, err := c.Clocks()
+	if err != nil {
+		return
+	}
+	if legal != nil {
+		_ = e.mon.Track(legal, at)
+	}
+	id := ""
+	if step != nil {
+		id = step.ID()
+		_ = e.mon.Track(step, at)
+	}
+	if prevStep != "" && prevStep != id {
+		_ = e.mon.Remove(prevStep)
+	}
+}
+
+// TrackCase feeds the engine's monitor a case's clocks as they stand now,
+// as after a restart: call it for each open case (Cases lists them). It
+// is an error when the engine has no monitor.
+func (e *Engine) TrackCase(ctx context.Context, id string) error {
+	if e.mon == nil {
+		return errors.New("approval: TrackCase: the engine has no Monitor")
+	}
+	_, _, c, err := e.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	legal, step, err := c.Clocks()
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	if legal != nil {
+		if err := e.mon.Track(legal, now); err != nil {
+			return err
+		}
+	}
+	if step != nil {
+		return e.mon.Track(step, now)
+	}
+	return nil
 }
 
 // retried finds an earlier event with the command's idempotency key.

@@ -57,17 +57,21 @@ type Event struct {
 	At             time.Time `json:"at"`
 	IdempotencyKey string    `json:"key,omitempty"`
 	PrevHash       string    `json:"prevHash,omitempty"`
-	Data           EventData `json:"data"`
+	// Signed says the event carries its actor's signature (Signature). It
+	// is part of the canonical encoding, so a signature cannot be removed
+	// or added afterwards without breaking the hash chain.
+	Signed bool      `json:"signed,omitempty"`
+	Data   EventData `json:"data"`
 
 	// Hash is the lowercase hex SHA-256 of Canonical. It is not part of
 	// the canonical encoding.
 	Hash string `json:"hash"`
-	// Signature is room for a detached JWS (RFC 7515 appendix F: compact
-	// serialisation with an empty payload) over Canonical, made with the
-	// actor's key, on decision events ([EventType.IsDecision]). It is not
-	// part of the canonical encoding, so a signature can be added without
-	// breaking the chain; stores persist it. This version of the engine
-	// neither makes nor verifies signatures.
+	// Signature is a detached JWS (RFC 7515 appendix F: compact
+	// serialisation with an empty payload, see [EncodeSignature]) over
+	// Canonical, made with the actor's key, on decision events
+	// ([EventType.IsDecision]) whose command carried a Signer. It is not
+	// part of the canonical encoding (it signs it); Signed is. Stores
+	// persist it; [VerifySignatures] checks it.
 	Signature string `json:"signature,omitempty"`
 }
 
@@ -120,6 +124,9 @@ func (e *Event) Canonical() ([]byte, error) {
 	}
 	if e.PrevHash != "" {
 		m["prevHash"] = e.PrevHash
+	}
+	if e.Signed {
+		m["signed"] = true
 	}
 	return marshalCanonical(m)
 }
