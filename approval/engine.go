@@ -35,6 +35,10 @@ type Config struct {
 	// whose step was left. The caller ticks the monitor; see
 	// [Engine.TrackCase] to feed it after a restart.
 	Monitor *deadline.Monitor
+	// MonitorSteps also feeds the monitor the current step's clock
+	// (环节时限), under the id [StepClockID], so that steps get cards of
+	// their own; the monitor's counts then count step clocks beside cases.
+	MonitorSteps bool
 	// Signatures, if set, verifies signed decisions (see [SignaturePolicy]);
 	// without it a command that carries a Signer is refused.
 	Signatures *SignaturePolicy
@@ -53,6 +57,7 @@ type Engine struct {
 	urge  time.Duration
 	cal   *deadline.Calendar
 	mon   *deadline.Monitor
+	steps bool
 	sigs  *SignaturePolicy
 
 	mu   sync.RWMutex
@@ -76,7 +81,7 @@ func New(cfg Config, defs ...*Definition) (*Engine, error) {
 		return nil, errors.New("approval: New needs a Store and a Directory")
 	}
 	e := &Engine{store: cfg.Store, dir: cfg.Directory, clock: cfg.Clock, newID: cfg.NewID, urge: cfg.DefaultUrgeInterval,
-		cal: cfg.Calendar, mon: cfg.Monitor, sigs: cfg.Signatures, defs: map[string]map[int]*Definition{}}
+		cal: cfg.Calendar, mon: cfg.Monitor, steps: cfg.MonitorSteps, sigs: cfg.Signatures, defs: map[string]map[int]*Definition{}}
 	if e.cal == nil {
 		e.cal = deadline.China()
 	}
@@ -462,6 +467,9 @@ func (e *Engine) track(prevStep string, c *Case, at time.Time) {
 	if err != nil {
 		return
 	}
+	if !e.steps {
+		step, prevStep = nil, ""
+	}
 	if legal != nil {
 		_ = e.mon.Track(legal, at)
 	}
@@ -496,7 +504,7 @@ func (e *Engine) TrackCase(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	if step != nil {
+	if step != nil && e.steps {
 		return e.mon.Track(step, now)
 	}
 	return nil
