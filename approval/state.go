@@ -159,7 +159,7 @@ type Case struct {
 
 	def      *Definition
 	cal      *deadline.Calendar // for Timing; nil means deadline.China()
-	celApp   map[string]any // Application as conditions see it, made when first needed
+	celApp   map[string]any     // Application as conditions see it, made when first needed
 	unitBuf  []unit
 	cur      *Step // the definition of Step
 	nextTask int
