@@ -128,7 +128,7 @@ func run() error {
 	dir.AddRole("window-clerk", "clerk1", "clerk2")
 	dir.AddRole("reviewer", "rev1", "rev2")
 	dir.AddRole("head", "head1")
-	dir.AddOrg("11500000MB16089308", "env1") // 生态环境局
+	dir.AddOrg("11500000MB16089308", "env1")  // 生态环境局
 	dir.AddOrg("11500000MB1972360U", "fire1") // 消防救援支队
 
 	// The fake clock: the current working day, 09:00 plus a minute per
