@@ -11,10 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver for database/sql
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/egovkit/egovkit/internal/sqldb"
 )
 
 // SQLStore is a Store in a SQL database: SQLite through [OpenSQLite] (the
@@ -26,9 +23,8 @@ import (
 // and read back through [DecodeEvent]. The case summary (approval_cases)
 // and pending tasks (approval_tasks) are written in the same transaction.
 type SQLStore struct {
-	db      *sql.DB
-	dialect string          // "sqlite" or "postgres"
-	group   *groupCommitter // SQLite: the group committer
+	db    *sqldb.DB
+	group *groupCommitter // SQLite: the group committer
 }
 
 const sqlSchema = `
@@ -69,21 +65,20 @@ CREATE INDEX IF NOT EXISTS approval_tasks_assignee ON approval_tasks (kind, valu
 `
 
 // OpenSQLite opens (creating if needed) a SQLite store in the file at
-// path, in WAL mode with synchronous=FULL, so that a command that
-// returned has been synced to disk, and with write transactions that
-// take the write lock at once (BEGIN IMMEDIATE) and wait up to 10 s for
-// it; concurrent appends share commits (see Append). Several processes
-// may open the same file.
+// path through internal/sqldb: WAL mode with synchronous=FULL, so that a
+// command that returned has been synced to disk, and write transactions
+// that take the write lock at once (BEGIN IMMEDIATE) and wait up to 10 s
+// for it; concurrent appends share commits (see Append). Several
+// processes may open the same file.
 func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("approval: SQLite path %q: expected a file name without ? or #", path)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqldb.OpenSQLite(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	return openSQL(ctx, db, "sqlite")
+	return newSQLStore(ctx, db)
 }
 
 // OpenPostgres opens a PostgreSQL store (pgx) with a connection string
@@ -91,84 +86,35 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 // tables if needed. Add search_path=SCHEMA to the connection string to
 // keep the tables in a schema of their own.
 func OpenPostgres(ctx context.Context, dsn string) (*SQLStore, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := sqldb.OpenPostgres(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	return openSQL(ctx, db, "postgres")
+	return newSQLStore(ctx, db)
 }
 
-func openSQL(ctx context.Context, db *sql.DB, dialect string) (*SQLStore, error) {
-	s := &SQLStore{db: db, dialect: dialect}
-	if dialect == "postgres" {
-		// Concurrent CREATE TABLE IF NOT EXISTS can still collide in
-		// PostgreSQL's catalogue; an advisory lock serialises them.
-		if err := s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7120250001)"); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, sqlSchema)
-			return err
-		}); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("approval: creating tables: %w", err)
-		}
-		return s, nil
-	}
+// newSQLStore creates the tables (sqldb.Migrate serialises concurrent
+// creators on PostgreSQL) and, on SQLite, starts the group committer.
+func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
+	var ddl []string
 	for _, stmt := range strings.Split(sqlSchema, ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("approval: creating tables: %w", err)
+		if strings.TrimSpace(stmt) != "" {
+			ddl = append(ddl, stmt)
 		}
 	}
-	s.startGroupCommit()
+	if err := db.Migrate(ctx, ddl...); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("approval: creating tables: %w", err)
+	}
+	s := &SQLStore{db: db}
+	if db.Dialect == sqldb.SQLite {
+		s.startGroupCommit()
+	}
 	return s, nil
-}
-
-// q rewrites ? placeholders as $1, $2… for PostgreSQL.
-func (s *SQLStore) q(query string) string {
-	if s.dialect != "postgres" {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func (s *SQLStore) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // timeText is a fixed-width UTC form, so that text order is time order.
 const timeText = "2006-01-02T15:04:05.000000000Z"
-
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-	}
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
-}
 
 func assigneeKind(a Assignee) (kind, value string) {
 	switch {
@@ -187,8 +133,8 @@ func assigneeKind(a Assignee) (kind, value string) {
 // append returns once its transaction is committed.
 func (s *SQLStore) Append(ctx context.Context, r Record) error {
 	if s.group == nil {
-		err := s.tx(ctx, func(tx *sql.Tx) error { return s.appendTx(ctx, tx, &r) })
-		if isUniqueViolation(err) {
+		err := s.db.InTx(ctx, func(tx *sql.Tx) error { return s.appendTx(ctx, tx, &r) })
+		if sqldb.IsUniqueViolation(err) {
 			return ErrVersionConflict
 		}
 		return err
@@ -270,7 +216,7 @@ func (s *SQLStore) commitGroup(batch []*appendReq) {
 			continue
 		}
 		err := s.appendTx(ctx, tx, req.r)
-		if isUniqueViolation(err) {
+		if sqldb.IsUniqueViolation(err) {
 			err = ErrVersionConflict
 		}
 		if err != nil {
@@ -311,7 +257,7 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 	ev, sum := &r.Event, &r.Summary
 	if ev.Seq > 1 {
 		var one int
-		err := tx.QueryRowContext(ctx, s.q("SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?"), ev.CaseID, ev.Seq-1).Scan(&one)
+		err := tx.QueryRowContext(ctx, s.db.Rebind("SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?"), ev.CaseID, ev.Seq-1).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrVersionConflict
 		}
@@ -319,21 +265,21 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)"),
+	if _, err := tx.ExecContext(ctx, s.db.Rebind("INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)"),
 		ev.CaseID, ev.Seq, key, string(se.body), se.hash, se.sig); err != nil {
-		if isUniqueViolation(err) {
+		if sqldb.IsUniqueViolation(err) {
 			return ErrVersionConflict
 		}
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, step = excluded.step, version = excluded.version, updated_at = excluded.updated_at`),
 		sum.ID, sum.Definition, sum.DefinitionVersion, sum.Department, sum.Applicant, string(sum.Status), sum.Step, sum.Version,
 		sum.StartedAt.UTC().Format(timeText), sum.UpdatedAt.UTC().Format(timeText)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM approval_tasks WHERE case_id = ?"), ev.CaseID); err != nil {
+	if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM approval_tasks WHERE case_id = ?"), ev.CaseID); err != nil {
 		return err
 	}
 	for _, t := range r.Tasks {
@@ -342,7 +288,7 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		if _, err := tx.ExecContext(ctx, s.db.Rebind("INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)"),
 			t.CaseID, t.TaskID, t.Step, kind, value, t.Since.UTC().Format(timeText), string(excl)); err != nil {
 			return err
 		}
@@ -352,7 +298,7 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 
 // Events implements Store.
 func (s *SQLStore) Events(ctx context.Context, caseID string) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT seq, body, hash, signature FROM approval_events WHERE case_id = ? ORDER BY seq"), caseID)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT seq, body, hash, signature FROM approval_events WHERE case_id = ? ORDER BY seq"), caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +339,7 @@ func (s *SQLStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, erro
 		}
 	}
 	query += " ORDER BY updated_at DESC, case_id LIMIT " + strconv.Itoa(f.limit())
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +376,7 @@ func (s *SQLStore) Tasks(ctx context.Context, f TaskFilter) ([]TaskRef, error) {
 			args = append(args, v)
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT case_id, task_id, step, kind, value, since, excluded FROM approval_tasks WHERE "+strings.Join(conds, " OR ")), args...)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT case_id, task_id, step, kind, value, since, excluded FROM approval_tasks WHERE "+strings.Join(conds, " OR ")), args...)
 	if err != nil {
 		return nil, err
 	}
