@@ -12,6 +12,7 @@ import (
 
 	"github.com/egovkit/egovkit/deadline"
 	"github.com/egovkit/egovkit/internal/strictjson"
+	"github.com/egovkit/egovkit/signature/jcs"
 )
 
 // Config configures an [Engine]. Store and Directory are required.
@@ -249,9 +250,15 @@ func (e *Engine) commit(ctx context.Context, def *Definition, c *Case, ev *Event
 // conditions see the same values at the command and at every replay, and
 // the caller's map is not shared; then validates it.
 func checkApplication(k CommandKind, def *Definition, application map[string]any) (map[string]any, error) {
-	data, err := marshalCanonical(application)
+	raw, err := marshalCanonical(application)
 	if err != nil {
 		return nil, refuse(k, RuleInvalid, "the application is not JSON: %v", err)
+	}
+	// The RFC 8785 form, as the log will hold it: numbers as a double
+	// writes them, so that the application is the same at every replay.
+	data, err := jcs.Canonicalize(raw)
+	if err != nil {
+		return nil, refuse(k, RuleInvalid, "the application: %v", err)
 	}
 	lim := strictjson.Limits{MaxBytes: MaxCommandSize, MaxDepth: MaxCommandDepth}
 	tree, err := strictjson.Parse(data, lim)
