@@ -40,6 +40,12 @@ type Config struct {
 	// (环节时限), under the id [StepClockID], so that steps get cards of
 	// their own; the monitor's counts then count step clocks beside cases.
 	MonitorSteps bool
+	// CacheSize is how many case snapshots the engine keeps so that a
+	// command on a case it saw last need not reload and replay the whole
+	// log; 0 means DefaultCacheSize, a negative value none. Correct across
+	// engines and processes: the store's version rule refuses an event
+	// built on a stale snapshot, and the engine then reloads.
+	CacheSize int
 	// Signatures, if set, verifies signed decisions (see [SignaturePolicy]);
 	// without it a command that carries a Signer is refused.
 	Signatures *SignaturePolicy
@@ -60,6 +66,7 @@ type Engine struct {
 	mon   *deadline.Monitor
 	steps bool
 	sigs  *SignaturePolicy
+	cache *caseCache
 
 	mu   sync.RWMutex
 	defs map[string]map[int]*Definition
@@ -82,7 +89,7 @@ func New(cfg Config, defs ...*Definition) (*Engine, error) {
 		return nil, errors.New("approval: New needs a Store and a Directory")
 	}
 	e := &Engine{store: cfg.Store, dir: cfg.Directory, clock: cfg.Clock, newID: cfg.NewID, urge: cfg.DefaultUrgeInterval,
-		cal: cfg.Calendar, mon: cfg.Monitor, steps: cfg.MonitorSteps, sigs: cfg.Signatures, defs: map[string]map[int]*Definition{}}
+		cal: cfg.Calendar, mon: cfg.Monitor, steps: cfg.MonitorSteps, sigs: cfg.Signatures, cache: newCaseCache(cfg.CacheSize), defs: map[string]map[int]*Definition{}}
 	if e.cal == nil {
 		e.cal = deadline.China()
 	}
@@ -188,6 +195,7 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 		return nil, err
 	}
 	e.track("", c, ev.At)
+	e.cache.put(def, c.clone(), withKey(nil, ev.IdempotencyKey))
 	return &Result{Event: ev, Case: c}, nil
 }
 
@@ -298,6 +306,7 @@ func (e *Engine) load(ctx context.Context, id string) ([]Event, *Definition, *Ca
 		return nil, nil, nil, err
 	}
 	c.cal = e.cal
+	e.cache.put(def, c.clone(), keysOf(events))
 	return events, def, c, nil
 }
 
@@ -399,15 +408,19 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 	if cmd.ExpectedVersion < 1 {
 		return nil, refuse(cmd.Kind, RuleInvalid, "the expected version is required (the case's version the actor saw)")
 	}
-	events, def, c, err := e.load(ctx, cmd.CaseID)
-	if errors.Is(err, ErrCaseNotFound) {
-		return nil, refuse(cmd.Kind, RuleUnknownCase, "no case %s", cmd.CaseID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if r, err := e.retried(events, cmd); r != nil || err != nil {
-		return r, err
+	def, c, keys := e.cache.get(cmd.CaseID, cmd.ExpectedVersion, cmd.IdempotencyKey)
+	if c == nil {
+		events, d, loaded, err := e.load(ctx, cmd.CaseID)
+		if errors.Is(err, ErrCaseNotFound) {
+			return nil, refuse(cmd.Kind, RuleUnknownCase, "no case %s", cmd.CaseID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r, err := e.retried(events, cmd); r != nil || err != nil {
+			return r, err
+		}
+		def, c, keys = d, loaded, keysOf(events)
 	}
 	if cmd.ExpectedVersion != c.Version {
 		return nil, refuse(cmd.Kind, RuleStaleVersion, "expected version %d, but the case is at %d", cmd.ExpectedVersion, c.Version)
@@ -430,6 +443,7 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 		if !errors.Is(err, ErrVersionConflict) {
 			return nil, err
 		}
+		e.cache.drop(cmd.CaseID)
 		// Lost a race. If it was against a retry of this very command,
 		// that one's result is ours.
 		if cmd.IdempotencyKey != "" {
@@ -442,6 +456,7 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 		return nil, &CommandError{Rule: RuleStaleVersion, Command: cmd.Kind, Message: fmt.Sprintf("another command changed the case after version %d", cmd.ExpectedVersion), Err: err}
 	}
 	e.track(prevStep, c, ev.At)
+	e.cache.put(def, c.clone(), withKey(keys, ev.IdempotencyKey))
 	return &Result{Event: ev, Case: c}, nil
 }
 
