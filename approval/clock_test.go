@@ -276,3 +276,30 @@ func TestMonitorSteps(t *testing.T) {
 	require.Len(t, cards, 2, "the step's warning and yellow card")
 	assert.Equal(t, StepClockID(r.Case.ID, "review", 2), cards[0].ClockID)
 }
+
+// TestUrgeIntervalWorkingDays: an urgeInterval in working days counts on
+// the engine's calendar: urged on Friday, again on Monday at that time.
+func TestUrgeIntervalWorkingDays(t *testing.T) {
+	t.Parallel()
+	def := mustDef(t, replaceOnce(string(readFile(t, "testdata/annual-inspection.json")), `"urgeInterval": "24h"`, `"urgeInterval": "1wd"`))
+	h := newHarness(t, def, nil)
+	h.start(smallApp)
+	h.must(Command{Kind: CmdAccept, Actor: "clerk1"})
+	h.setClock(shanghai(3, 6, 10)) // Friday
+	h.must(Command{Kind: CmdUrge, Actor: "alice"})
+	for _, tc := range []struct {
+		at   time.Time
+		rule string
+	}{
+		{shanghai(3, 7, 11), RuleUrgeTooSoon}, // Saturday
+		{shanghai(3, 9, 9), RuleUrgeTooSoon},  // Monday, before 10:00
+		{shanghai(3, 9, 11), ""},
+	} {
+		h.setClock(tc.at)
+		if tc.rule == "" {
+			h.must(Command{Kind: CmdUrge, Actor: "alice"})
+			continue
+		}
+		h.refused(tc.rule, Command{Kind: CmdUrge, Actor: "alice"})
+	}
+}
