@@ -217,11 +217,6 @@ func (c *Case) apply(def *Definition, e *Event) error {
 		return fail("has sequence number %d; expected %d", e.Seq, c.Version+1)
 	}
 	marks := len(c.Marks)
-	defer func() {
-		for i := marks; i < len(c.Marks); i++ {
-			c.Marks[i].Seq = e.Seq
-		}
-	}()
 	if e.Type == EventStarted {
 		if c.Version != 0 {
 			return fail("starts a case that has started")
@@ -251,6 +246,9 @@ func (c *Case) apply(def *Definition, e *Event) error {
 		if err := c.applyCommand(e); err != nil {
 			return &ChainError{CaseID: e.CaseID, Seq: e.Seq, Reason: err.Error(), Err: err}
 		}
+	}
+	for i := marks; i < len(c.Marks); i++ {
+		c.Marks[i].Seq = e.Seq
 	}
 	c.Version, c.Head, c.UpdatedAt = e.Seq, e.Hash, e.At
 	return nil
