@@ -31,19 +31,19 @@ const (
 type ClockTiming struct {
 	// Status is running, paused, warning, yellow, red, done-on-time or
 	// done-late.
-	Status deadline.Status `json:"status"`
+	Status deadline.Status
 	// Card is the highest card level reached (none, warning, yellow, red).
-	Card deadline.Level `json:"-"`
+	Card deadline.Level
 	// Due is the due date (期限届满日), pauses and extension counted.
-	Due deadline.Date `json:"due"`
+	Due deadline.Date
 	// PromisedDue is the promised limit's due date (承诺期限); zero when
 	// there is none (and always for a step clock).
-	PromisedDue deadline.Date `json:"promisedDue,omitzero"`
+	PromisedDue deadline.Date
 	// Left is the time that remains (negative once overrun).
-	Left deadline.Amount `json:"-"`
+	Left deadline.Amount
 	// Estimated says a day past the calendar's coverage was assumed Monday
 	// to Friday.
-	Estimated bool `json:"estimated,omitempty"`
+	Estimated bool
 }
 
 // Timing is what a case's clocks say at an instant.
@@ -136,7 +136,8 @@ func StepClockID(caseID, step string, seq int) string {
 }
 
 // Clocks builds the case's clocks from its marks: the legal clock (nil
-// until the case is accepted) and the current step's clock (nil when the
+// until the case is accepted; a case refused or withdrawn before 受理
+// never has one) and the current step's clock (nil when the
 // step has no limit or the case has no current step). Both count on the
 // case's calendar, with the default card ladder. The result depends on the
 // events alone.
@@ -144,7 +145,7 @@ func (c *Case) Clocks() (legal, step *deadline.Clock, err error) {
 	cal := c.calendar()
 	dept := c.Department
 	wrap := func(err error) error { return &ClockError{CaseID: c.ID, Err: err} }
-	if c.Accepted || c.acceptedOnce() {
+	if c.acceptedOnce() {
 		lim, err := deadline.ParseLimit(c.Limits.Legal)
 		if err != nil {
 			return nil, nil, wrap(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -36,6 +37,9 @@ type Config struct {
 	// whose step was left. The caller ticks the monitor; see
 	// [Engine.TrackCase] to feed it after a restart.
 	Monitor *deadline.Monitor
+	// Log, if set, hears of clocks the monitor could not take (such as a
+	// limit that runs past the calendar's coverage); nil discards.
+	Log *slog.Logger
 	// MonitorSteps also feeds the monitor the current step's clock
 	// (环节时限), under the id [StepClockID], so that steps get cards of
 	// their own; the monitor's counts then count step clocks beside cases.
@@ -65,6 +69,7 @@ type Engine struct {
 	cal   *deadline.Calendar
 	mon   *deadline.Monitor
 	steps bool
+	log   *slog.Logger
 	sigs  *SignaturePolicy
 	cache *caseCache
 
@@ -89,9 +94,12 @@ func New(cfg Config, defs ...*Definition) (*Engine, error) {
 		return nil, errors.New("approval: New needs a Store and a Directory")
 	}
 	e := &Engine{store: cfg.Store, dir: cfg.Directory, clock: cfg.Clock, newID: cfg.NewID, urge: cfg.DefaultUrgeInterval,
-		cal: cfg.Calendar, mon: cfg.Monitor, steps: cfg.MonitorSteps, sigs: cfg.Signatures, cache: newCaseCache(cfg.CacheSize), defs: map[string]map[int]*Definition{}}
+		cal: cfg.Calendar, mon: cfg.Monitor, steps: cfg.MonitorSteps, log: cfg.Log, sigs: cfg.Signatures, cache: newCaseCache(cfg.CacheSize), defs: map[string]map[int]*Definition{}}
 	if e.cal == nil {
 		e.cal = deadline.China()
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.sigs != nil {
 		if err := e.sigs.check(); err != nil {
@@ -487,21 +495,22 @@ func (e *Engine) track(prevStep string, c *Case, at time.Time) {
 	}
 	legal, step, err := c.Clocks()
 	if err != nil {
+		e.log.Warn("approval: case clocks", "case", c.ID, "err", err)
 		return
 	}
 	if !e.steps {
 		step, prevStep = nil, ""
 	}
-	if legal != nil {
-		_ = e.mon.Track(legal, at)
+	for _, k := range []*deadline.Clock{legal, step} {
+		if k == nil {
+			continue
+		}
+		if err := e.mon.Track(k, at); err != nil {
+			e.log.Warn("approval: monitor refused a clock", "case", c.ID, "clock", k.ID(), "err", err)
+		}
 	}
-	id := ""
-	if step != nil {
-		id = step.ID()
-		_ = e.mon.Track(step, at)
-	}
-	if prevStep != "" && prevStep != id {
-		_ = e.mon.Remove(prevStep)
+	if prevStep != "" && (step == nil || prevStep != step.ID()) {
+		_ = e.mon.Remove(prevStep) // ErrUnknownClock when the monitor dropped it
 	}
 }
 
