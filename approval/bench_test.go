@@ -113,6 +113,26 @@ func BenchmarkCommandsPostgres(b *testing.B) {
 	reportRate(b)
 }
 
+// BenchmarkCommandsPostgresParallel: many cases in parallel against
+// PostgreSQL (16 callers a core, one transaction each).
+func BenchmarkCommandsPostgresParallel(b *testing.B) {
+	dsn := os.Getenv("EGOVKIT_TEST_POSTGRES")
+	if dsn == "" {
+		b.Skip("EGOVKIT_TEST_POSTGRES is not set")
+	}
+	e, def := benchEngine(b, postgresSchema(b, dsn)())
+	var worker atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		next := runCommands(b, e, def, int(worker.Add(1)))
+		for pb.Next() {
+			next()
+		}
+	})
+	reportRate(b)
+}
+
 // BenchmarkCommandsMemory: the engine's own cost per command (check,
 // replay of a short case, hashing), without a disk.
 func BenchmarkCommandsMemory(b *testing.B) {
