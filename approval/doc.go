@@ -147,7 +147,10 @@
 //
 // [Engine.Inbox] lists a user's pending tasks (待办), those assigned by
 // name and those of the user's roles and organisations; [Engine.Cases]
-// lists cases by status, department and definition; [Engine.History]
+// lists cases by status, department, definition and card (预警, 黄牌,
+// 红牌 at an instant: each command stores when the case's legal clock will
+// reach each level if nothing else happens, [CardTimes], so the query
+// reads no clocks); [Engine.History]
 // returns a case's verified log. Stores: [NewMemoryStore] for tests,
 // [OpenSQLite] (embedded, WAL, synchronous=FULL: a command that returned
 // is on disk; concurrent commands share one commit, group commit) and

@@ -352,8 +352,12 @@ func (e *Engine) Verify(ctx context.Context, id string) error {
 	return err
 }
 
-// Cases lists case summaries (by status, department, definition).
+// Cases lists case summaries by status, department, definition and card
+// (a zero CardAt is now, by the engine's clock).
 func (e *Engine) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, error) {
+	if f.Card != deadline.LevelNone && f.CardAt.IsZero() {
+		f.CardAt = e.now()
+	}
 	return e.store.Cases(ctx, f)
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/egovkit/egovkit/deadline"
 )
 
 func TestAnnualInspectionCountersign(t *testing.T) {
@@ -474,6 +476,32 @@ func queries(t *testing.T, store Store) {
 	inbox, err = h.e.Inbox(ctx, "head1")
 	require.NoError(t, err)
 	assert.Empty(t, inbox)
+
+	// Cases by card: the first case, accepted on 2026-03-02 and open,
+	// reaches each level in turn; the decided one none.
+	for _, tc := range []struct {
+		at   time.Time
+		card deadline.Level
+	}{
+		{shanghai(3, 26, 9), deadline.LevelWarning},
+		{shanghai(3, 31, 9), deadline.LevelYellow},
+		{shanghai(4, 20, 9), deadline.LevelRed},
+	} {
+		for _, l := range []deadline.Level{deadline.LevelWarning, deadline.LevelYellow, deadline.LevelRed} {
+			got, err := h.e.Cases(ctx, CaseFilter{Card: l, CardAt: tc.at})
+			require.NoError(t, err)
+			if l != tc.card {
+				assert.Empty(t, got, "%s at %s", l, tc.at)
+				continue
+			}
+			require.Len(t, got, 1, "%s at %s", l, tc.at)
+			assert.Equal(t, first, got[0].ID)
+			assert.Equal(t, l, got[0].Cards.Level(tc.at))
+		}
+	}
+	early, err := h.e.Cases(ctx, CaseFilter{Card: deadline.LevelWarning})
+	require.NoError(t, err)
+	assert.Empty(t, early, "by the engine's clock, on 2026-03-02, no card yet")
 
 	hist, err := h.e.History(ctx, first)
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/egovkit/egovkit/deadline"
 	"github.com/egovkit/egovkit/internal/sqldb"
 )
 
@@ -51,6 +52,12 @@ CREATE TABLE IF NOT EXISTS approval_cases (
 	updated_at         TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS approval_cases_status ON approval_cases (status, department, updated_at);
+CREATE TABLE IF NOT EXISTS approval_cards (
+	case_id    TEXT PRIMARY KEY,
+	warning_at TEXT NOT NULL,
+	yellow_at  TEXT NOT NULL,
+	red_at     TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS approval_tasks (
 	case_id  TEXT NOT NULL,
 	task_id  TEXT NOT NULL,
@@ -279,6 +286,12 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 		sum.StartedAt.UTC().Format(timeText), sum.UpdatedAt.UTC().Format(timeText)); err != nil {
 		return err
 	}
+	ct := sum.Cards
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO approval_cards (case_id, warning_at, yellow_at, red_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (case_id) DO UPDATE SET warning_at = excluded.warning_at, yellow_at = excluded.yellow_at, red_at = excluded.red_at`),
+		sum.ID, cardText(ct.Warning), cardText(ct.Yellow), cardText(ct.Red)); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM approval_tasks WHERE case_id = ?"), ev.CaseID); err != nil {
 		return err
 	}
@@ -328,17 +341,53 @@ func (s *SQLStore) Events(ctx context.Context, caseID string) ([]Event, error) {
 	return out, nil
 }
 
-// Cases implements Store.
+// cardText is a card instant as stored: timeText, or "" for none, so
+// that text order is time order and "" is never reached.
+func cardText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeText)
+}
+
+func parseCard(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(timeText, s)
+}
+
+// Cases implements Store. Cases written before card times were kept
+// (no approval_cards row) have no card until their next command.
 func (s *SQLStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, error) {
-	query := "SELECT case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at FROM approval_cases WHERE 1 = 1"
+	query := `SELECT c.case_id, c.definition, c.definition_version, c.department, c.applicant, c.status, c.step, c.version, c.started_at, c.updated_at,
+		COALESCE(k.warning_at, ''), COALESCE(k.yellow_at, ''), COALESCE(k.red_at, '')
+		FROM approval_cases c LEFT JOIN approval_cards k ON k.case_id = c.case_id WHERE 1 = 1`
 	var args []any
-	for col, v := range map[string]string{"status": string(f.Status), "department": f.Department, "definition": f.Definition} {
-		if v != "" {
-			query += " AND " + col + " = ?"
-			args = append(args, v)
+	for _, cv := range []struct{ col, v string }{{"c.status", string(f.Status)}, {"c.department", f.Department}, {"c.definition", f.Definition}} {
+		if cv.v != "" {
+			query += " AND " + cv.col + " = ?"
+			args = append(args, cv.v)
 		}
 	}
-	query += " ORDER BY updated_at DESC, case_id LIMIT " + strconv.Itoa(f.limit())
+	if f.Card != deadline.LevelNone {
+		at := f.CardAt.UTC().Format(timeText)
+		reached := func(col string) string {
+			args = append(args, at)
+			return "(COALESCE(k." + col + ", '') <> '' AND k." + col + " <= ?)"
+		}
+		switch f.Card {
+		case deadline.LevelWarning:
+			query += " AND " + reached("warning_at") + " AND NOT " + reached("yellow_at") + " AND NOT " + reached("red_at")
+		case deadline.LevelYellow:
+			query += " AND " + reached("yellow_at") + " AND NOT " + reached("red_at")
+		case deadline.LevelRed:
+			query += " AND " + reached("red_at")
+		default:
+			query += " AND 1 = 0"
+		}
+	}
+	query += " ORDER BY c.updated_at DESC, c.case_id LIMIT " + strconv.Itoa(f.limit())
 	rows, err := s.db.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, err
@@ -347,8 +396,8 @@ func (s *SQLStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, erro
 	var out []CaseSummary
 	for rows.Next() {
 		var c CaseSummary
-		var status, started, updated string
-		if err := rows.Scan(&c.ID, &c.Definition, &c.DefinitionVersion, &c.Department, &c.Applicant, &status, &c.Step, &c.Version, &started, &updated); err != nil {
+		var status, started, updated, warn, yellow, red string
+		if err := rows.Scan(&c.ID, &c.Definition, &c.DefinitionVersion, &c.Department, &c.Applicant, &status, &c.Step, &c.Version, &started, &updated, &warn, &yellow, &red); err != nil {
 			return nil, err
 		}
 		c.Status = Status(status)
@@ -357,6 +406,14 @@ func (s *SQLStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, erro
 		}
 		if c.UpdatedAt, err = time.Parse(timeText, updated); err != nil {
 			return nil, err
+		}
+		for _, p := range []struct {
+			s string
+			t *time.Time
+		}{{warn, &c.Cards.Warning}, {yellow, &c.Cards.Yellow}, {red, &c.Cards.Red}} {
+			if *p.t, err = parseCard(p.s); err != nil {
+				return nil, fmt.Errorf("approval: case %s: card time %q: %w", c.ID, p.s, err)
+			}
 		}
 		out = append(out, c)
 	}
