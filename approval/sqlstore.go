@@ -26,6 +26,43 @@ import (
 type SQLStore struct {
 	db    *sqldb.DB
 	group *groupCommitter // SQLite: the group committer
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared once, so that appends do not parse SQL
+}
+
+// stmt returns the prepared statement of a ? query (rebound for the
+// dialect), bound to tx.
+func (s *SQLStore) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	st, ok := s.stmts[query]
+	s.mu.Unlock()
+	if !ok {
+		prepared, err := s.db.PrepareContext(ctx, s.db.Rebind(query))
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if old, raced := s.stmts[query]; raced {
+			prepared.Close()
+			prepared = old
+		} else {
+			s.stmts[query] = prepared
+		}
+		s.mu.Unlock()
+		st = prepared
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// exec runs a prepared ? query in tx.
+func (s *SQLStore) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	st, err := s.stmt(ctx, tx, query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
 }
 
 const sqlSchema = `
@@ -113,7 +150,7 @@ func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("approval: creating tables: %w", err)
 	}
-	s := &SQLStore{db: db}
+	s := &SQLStore{db: db, stmts: map[string]*sql.Stmt{}}
 	if db.Dialect == sqldb.SQLite {
 		s.startGroupCommit()
 	}
@@ -218,7 +255,7 @@ func (s *SQLStore) commitGroup(batch []*appendReq) {
 	}
 	ok := false
 	for i, req := range batch {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT approval_append"); err != nil {
+		if err := s.exec(ctx, tx, "SAVEPOINT approval_append"); err != nil {
 			errs[i] = err
 			continue
 		}
@@ -227,11 +264,11 @@ func (s *SQLStore) commitGroup(batch []*appendReq) {
 			err = ErrVersionConflict
 		}
 		if err != nil {
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO approval_append"); rerr != nil {
+			if rerr := s.exec(ctx, tx, "ROLLBACK TO approval_append"); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 		}
-		if _, rerr := tx.ExecContext(ctx, "RELEASE approval_append"); rerr != nil && err == nil {
+		if rerr := s.exec(ctx, tx, "RELEASE approval_append"); rerr != nil && err == nil {
 			err = rerr
 		}
 		errs[i] = err
@@ -264,7 +301,11 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 	ev, sum := &r.Event, &r.Summary
 	if ev.Seq > 1 {
 		var one int
-		err := tx.QueryRowContext(ctx, s.db.Rebind("SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?"), ev.CaseID, ev.Seq-1).Scan(&one)
+		st, err := s.stmt(ctx, tx, "SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?")
+		if err != nil {
+			return err
+		}
+		err = st.QueryRowContext(ctx, ev.CaseID, ev.Seq-1).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrVersionConflict
 		}
@@ -272,27 +313,27 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind("INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)"),
+	if err := s.exec(ctx, tx, "INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)",
 		ev.CaseID, ev.Seq, key, string(se.body), se.hash, se.sig); err != nil {
 		if sqldb.IsUniqueViolation(err) {
 			return ErrVersionConflict
 		}
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
+	if err := s.exec(ctx, tx, `INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, step = excluded.step, version = excluded.version, updated_at = excluded.updated_at`),
+		ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, step = excluded.step, version = excluded.version, updated_at = excluded.updated_at`,
 		sum.ID, sum.Definition, sum.DefinitionVersion, sum.Department, sum.Applicant, string(sum.Status), sum.Step, sum.Version,
 		sum.StartedAt.UTC().Format(timeText), sum.UpdatedAt.UTC().Format(timeText)); err != nil {
 		return err
 	}
 	ct := sum.Cards
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO approval_cards (case_id, warning_at, yellow_at, red_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (case_id) DO UPDATE SET warning_at = excluded.warning_at, yellow_at = excluded.yellow_at, red_at = excluded.red_at`),
+	if err := s.exec(ctx, tx, `INSERT INTO approval_cards (case_id, warning_at, yellow_at, red_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (case_id) DO UPDATE SET warning_at = excluded.warning_at, yellow_at = excluded.yellow_at, red_at = excluded.red_at`,
 		sum.ID, cardText(ct.Warning), cardText(ct.Yellow), cardText(ct.Red)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM approval_tasks WHERE case_id = ?"), ev.CaseID); err != nil {
+	if err := s.exec(ctx, tx, "DELETE FROM approval_tasks WHERE case_id = ?", ev.CaseID); err != nil {
 		return err
 	}
 	for _, t := range r.Tasks {
@@ -301,7 +342,7 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.db.Rebind("INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		if err := s.exec(ctx, tx, "INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			t.CaseID, t.TaskID, t.Step, kind, value, t.Since.UTC().Format(timeText), string(excl)); err != nil {
 			return err
 		}
@@ -496,5 +537,11 @@ func (s *SQLStore) Close() error {
 		g.once.Do(func() { close(g.quit) })
 		g.wg.Wait()
 	}
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	s.mu.Unlock()
 	return s.db.Close()
 }
