@@ -10,12 +10,17 @@ import (
 	"time"
 )
 
-// benchEngine returns an engine on store with the sample definition.
-func benchEngine(b *testing.B, store Store) (*Engine, *Definition) {
+// benchEngine returns an engine on store with the sample definition;
+// cache is its Config.CacheSize.
+func benchEngine(b *testing.B, store Store, cache ...int) (*Engine, *Definition) {
 	b.Helper()
 	def := sampleDef(b)
 	clock := newTestClock()
-	e, err := New(Config{Store: store, Directory: sampleDirectory(), Clock: func() time.Time { clock.Advance(time.Millisecond); return clock.Now() }}, def)
+	size := 0
+	if len(cache) > 0 {
+		size = cache[0]
+	}
+	e, err := New(Config{Store: store, Directory: sampleDirectory(), CacheSize: size, Clock: func() time.Time { clock.Advance(time.Millisecond); return clock.Now() }}, def)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -108,6 +113,26 @@ func BenchmarkCommandsPostgres(b *testing.B) {
 	reportRate(b)
 }
 
+// BenchmarkCommandsPostgresParallel: many cases in parallel against
+// PostgreSQL (16 callers a core, one transaction each).
+func BenchmarkCommandsPostgresParallel(b *testing.B) {
+	dsn := os.Getenv("EGOVKIT_TEST_POSTGRES")
+	if dsn == "" {
+		b.Skip("EGOVKIT_TEST_POSTGRES is not set")
+	}
+	e, def := benchEngine(b, postgresSchema(b, dsn)())
+	var worker atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		next := runCommands(b, e, def, int(worker.Add(1)))
+		for pb.Next() {
+			next()
+		}
+	})
+	reportRate(b)
+}
+
 // BenchmarkCommandsMemory: the engine's own cost per command (check,
 // replay of a short case, hashing), without a disk.
 func BenchmarkCommandsMemory(b *testing.B) {
@@ -118,6 +143,56 @@ func BenchmarkCommandsMemory(b *testing.B) {
 		next()
 	}
 	reportRate(b)
+}
+
+// BenchmarkCommandsMemoryNoCache: the same without case snapshots: each
+// command reloads (decodes and checks) and replays its case's log.
+func BenchmarkCommandsMemoryNoCache(b *testing.B) {
+	e, def := benchEngine(b, NewMemoryStore(), -1)
+	next := runCommands(b, e, def, 0)
+	b.ResetTimer()
+	for b.Loop() {
+		next()
+	}
+	reportRate(b)
+}
+
+// BenchmarkCommandsSQLiteParallelNoCache: BenchmarkCommandsSQLiteParallel
+// without case snapshots.
+func BenchmarkCommandsSQLiteParallelNoCache(b *testing.B) {
+	e, def := benchEngine(b, sqliteBenchStore(b), -1)
+	var worker atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		next := runCommands(b, e, def, int(worker.Add(1)))
+		for pb.Next() {
+			next()
+		}
+	})
+	reportRate(b)
+}
+
+// BenchmarkTiming: building a case's clocks from its marks (accepted, a
+// 补正 pause, an extension) and reading them.
+func BenchmarkTiming(b *testing.B) {
+	def := sampleDef(b)
+	at := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	c := &Case{ID: "bench", Definition: DefinitionRef{ID: def.ID}, Limits: def.Limits, Step: "review", StepLimit: "5wd", Accepted: true,
+		Extension: &Extension{Length: "10wd", Approver: "head", Reason: "r"},
+		Marks: []Mark{
+			{Kind: MarkSubmitted, At: at}, {Kind: MarkStep, At: at, Step: "accept", Seq: 1},
+			{Kind: MarkAccepted, At: at.Add(time.Hour), Seq: 2}, {Kind: MarkStep, At: at.Add(time.Hour), Step: "review", Seq: 2},
+			{Kind: MarkPaused, At: at.Add(48 * time.Hour), Detail: "correction", Seq: 3}, {Kind: MarkResumed, At: at.Add(120 * time.Hour), Seq: 4},
+			{Kind: MarkExtended, At: at.Add(130 * time.Hour), Detail: "10wd", Seq: 5},
+		}}
+	read := at.Add(20 * 24 * time.Hour)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.Timing(read); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // longLog builds a case of n events (a start and comments) with its hash

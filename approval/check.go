@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/egovkit/egovkit/deadline"
 )
 
 // check decides whether a command may act on the case, and returns the
@@ -257,13 +259,24 @@ func (e *Engine) involved(ctx context.Context, c *Case, k CommandKind, actor str
 }
 
 func (e *Engine) checkUrge(def *Definition, c *Case, cmd *Command) error {
-	interval := e.urge
-	if n, unit, ok := parseLimit(def.UrgeInterval); ok {
-		// Working days count as whole days until calendars are wired in.
-		interval = time.Duration(n) * 24 * time.Hour
-		if unit == "h" {
-			interval = time.Duration(n) * time.Hour
+	n, unit, ok := parseLimit(def.UrgeInterval)
+	// next is the first instant a task urged at t may be urged again:
+	// after the interval in hours or natural days, or at the same time of
+	// day n working days later on the engine's calendar (natural days
+	// where the calendar does not reach).
+	next := func(t time.Time) time.Time {
+		switch {
+		case !ok:
+			return t.Add(e.urge)
+		case unit == "h":
+			return t.Add(time.Duration(n) * time.Hour)
+		case unit == "wd":
+			d := deadline.DateOf(t, e.cal.Location())
+			if w, err := e.cal.AddWorkdays(d, n); err == nil {
+				return t.AddDate(0, 0, w.Sub(d))
+			}
 		}
+		return t.AddDate(0, 0, n)
 	}
 	now := e.now()
 	found := false
@@ -272,8 +285,8 @@ func (e *Engine) checkUrge(def *Definition, c *Case, cmd *Command) error {
 			continue
 		}
 		found = true
-		if !t.UrgedAt.IsZero() && now.Before(t.UrgedAt.Add(interval)) {
-			return refuse(CmdUrge, RuleUrgeTooSoon, "task %s was urged at %s; the next urge is allowed from %s", t.ID, t.UrgedAt.Format(time.RFC3339), t.UrgedAt.Add(interval).Format(time.RFC3339))
+		if !t.UrgedAt.IsZero() && now.Before(next(t.UrgedAt)) {
+			return refuse(CmdUrge, RuleUrgeTooSoon, "task %s was urged at %s; the next urge is allowed from %s", t.ID, t.UrgedAt.Format(time.RFC3339), next(t.UrgedAt).Format(time.RFC3339))
 		}
 	}
 	if !found {

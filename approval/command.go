@@ -128,6 +128,12 @@ type Command struct {
 	Approver    string
 	Extension   string
 	Application map[string]any
+
+	// Signer, if set, signs the command's event (a decision:
+	// [EventType.IsDecision]) with the actor's key; the engine verifies the
+	// signature under its [SignaturePolicy] before storing anything, and
+	// refuses the command with RuleBadSignature when it does not hold.
+	Signer EventSigner
 }
 
 // ScriptLine is one line of a command script (JSON Lines), the format of

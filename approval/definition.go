@@ -315,6 +315,14 @@ func (d *Definition) check(tree any, ps *problems) {
 		}
 	}
 	within("/limits/promised", "the promised limit (承诺时限)", d.Limits.Promised)
+	// The clocks count an extension in the legal limit's unit, and do not
+	// mix hours with days.
+	if _, unit, ok := parseLimit(d.Limits.Extension); ok && legalOK && unit != legalUnit {
+		ps.add("/limits/extension", "approval.limit.extension-unit", "the extension %s is not in the legal limit's unit (%s); expected a number of %s", d.Limits.Extension, d.Limits.Legal, legalUnit)
+	}
+	if _, unit, ok := parseLimit(d.Limits.Promised); ok && legalOK && (unit == "h") != (legalUnit == "h") {
+		ps.add("/limits/promised", "approval.limit.unit-mix", "the promised limit %s and the legal limit %s mix hours and days; expected both in hours or both in days", d.Limits.Promised, d.Limits.Legal)
+	}
 
 	for i := range d.Steps {
 		d.checkStep(i, ps, within)

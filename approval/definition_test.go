@@ -140,6 +140,8 @@ func TestParseDefinitionProblems(t *testing.T) {
 		{"quorum on another mode", func(m map[string]any) { step(m, 2)["quorum"] = 1 }, []string{"/steps/2/quorum approval.step.quorum-mode"}},
 		{"step limit over legal", func(m map[string]any) { step(m, 1)["limit"] = "25wd" }, []string{"/steps/1/limit approval.limit.exceeds-legal"}},
 		{"promised over legal", func(m map[string]any) { m["limits"].(map[string]any)["promised"] = "21wd" }, []string{"/limits/promised approval.limit.exceeds-legal"}},
+		{"extension in another unit", func(m map[string]any) { m["limits"].(map[string]any)["extension"] = "10d" }, []string{"/limits/extension approval.limit.extension-unit"}},
+		{"promised in hours, legal in days", func(m map[string]any) { m["limits"].(map[string]any)["promised"] = "48h" }, []string{"/limits/promised approval.limit.unit-mix"}},
 		{"bad limit", func(m map[string]any) { m["limits"].(map[string]any)["legal"] = "20 days" }, []string{"/limits/legal approval.limit.format"}},
 		{"assignee with two members", func(m map[string]any) {
 			step(m, 0)["assignees"] = []any{map[string]any{"user": "a", "role": "b"}}

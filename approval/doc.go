@@ -54,7 +54,7 @@
 //	withdraw                   撤回, by the applicant before the case ends, where allowWithdraw
 //	transfer                   转交 a task to another user
 //	addSigner                  加签 before (前加签), after (后加签) or alongside (并加签) oneself
-//	comment, copy, urge        意见, 抄送, 催办 (rate-limited per task by urgeInterval)
+//	comment, copy, urge        意见, 抄送, 催办 (rate-limited per task by urgeInterval, in h, d or wd)
 //	extend                     延长期限, once, at most limits.extension, naming the approving head
 //
 // Each step gets one [Task] per assignee; a role or an organisation is one
@@ -79,18 +79,62 @@
 // function: replaying the first k events gives the state at version k),
 // so the log is the case: its steps, tasks, decision, copies (抄送, at
 // submission and at the end per copyTo) and [Mark]s, the clock-relevant
-// facts (accepted, step entered, paused, resumed, extended, ended) that a
-// time-limit clock will be driven by; [Case] also carries the limits
-// (legal, extension, promised, and the current step's) for it.
+// facts (accepted, step entered, paused, resumed, extended, ended) that
+// drive its time-limit clocks (below); [Case] also carries the limits
+// (legal, extension, promised, and the current step's) for them.
 //
 // Every event records its actor, its time from the engine's clock
 // ([Config].Clock: tests inject one, nothing reads the wall clock in the
-// engine's logic) and the previous event's hash: a SHA-256 chain over a
-// canonical JSON encoding ([Event.Canonical]). [VerifyChain] detects an
-// altered, removed, inserted or reordered event; keep the case's Head
-// elsewhere to detect a log cut short. Decision events have room for a
-// detached JWS (Event.Signature), outside the hash, for the actor's
-// signature through package signature.
+// engine's logic) and the previous event's hash: a SHA-256 chain over the
+// event's RFC 8785 (JCS) canonical form ([Event.Canonical], through
+// package signature/jcs; events stored before the switch, in
+// encoding/json's form of the same content, still verify under their
+// hashes). [VerifyChain] detects an altered, removed, inserted or
+// reordered event; keep the case's Head elsewhere to detect a log cut
+// short.
+//
+// # Signed decisions
+//
+// A decision event (accept, refuse, approve, reject, return, extend,
+// decide: [EventType.IsDecision]) can be signed with its actor's key: the
+// command carries an [EventSigner] (a *signature.Signer, or the embedding
+// system's signing service or token), the engine marks the event signed
+// (Event.Signed, inside the hash), signs its canonical form as a detached
+// JWS (Event.Signature, outside the hash) and verifies the signature under
+// its [SignaturePolicy] before storing anything: the signature.Verifier's
+// trust anchors, algorithms and revocation checks, and a
+// [CertificateOwner] that says whose certificate it is ([PinnedCertificates]
+// for a fixed list). A forged, broken or foreign signature is refused with
+// RuleBadSignature and changes nothing; a policy's Require list makes
+// signatures mandatory (RuleSignatureRequired). [Engine.Verify] and
+// [VerifySignatures] check the stored signatures again: one changed,
+// removed, or added to an event not marked signed is a [*SignatureError]
+// with a rule id.
+//
+// # Time limits
+//
+// Each case owns deadline clocks, derived from its [Mark]s by a pure
+// function ([Case.Clocks]), so they replay with the case and never depend
+// on the wall clock: the legal clock runs from acceptance (受理, the day of
+// acceptance not counted) over limits.legal, is suspended by a correction
+// request (补正) or a return to the applicant (退回) until the applicant
+// resubmits (行政许可法 第三十二条, 第四十五条), grows by the extension
+// (延长期限, at most limits.extension, with the approving head:
+// 第四十二条) and finishes when the case ends; it also carries the promised
+// limit (承诺时限). The current step's clock runs from the step's entry
+// over its limit, with the same suspensions. Both count working days on
+// the engine's [Config].Calendar (deadline.China() by default) with the
+// default card ladder (a warning 3 working days before the due date, a
+// yellow card once it has passed, a red card 5 working days later).
+// [Case.Timing] answers at any instant: whether the limit runs yet, the
+// status (running, paused, warning, yellow, red, done-on-time,
+// done-late), the due dates, the time left and the card level, for the
+// case and for its step. With [Config].Monitor the engine feeds a
+// deadline.Monitor as commands land: the legal clock of every accepted,
+// open case ([LegalClockID]), under the definition's department, dropped
+// when the case ends, and with MonitorSteps the step clocks
+// ([StepClockID]); [Engine.TrackCase] feeds it again after a restart. The
+// caller ticks the monitor, which issues each card once.
 //
 // Commands carry the version the actor saw (optimistic concurrency: of two
 // reviewers acting on the same version, one succeeds and the other gets
@@ -103,18 +147,37 @@
 //
 // [Engine.Inbox] lists a user's pending tasks (待办), those assigned by
 // name and those of the user's roles and organisations; [Engine.Cases]
-// lists cases by status, department and definition; [Engine.History]
+// lists cases by status, department, definition and card (预警, 黄牌,
+// 红牌 at an instant: each command stores when the case's legal clock will
+// reach each level if nothing else happens, [CardTimes], so the query
+// reads no clocks); [Engine.History]
 // returns a case's verified log. Stores: [NewMemoryStore] for tests,
 // [OpenSQLite] (embedded, WAL, synchronous=FULL: a command that returned
 // is on disk; concurrent commands share one commit, group commit) and
-// [OpenPostgres] for several nodes. All three pass one conformance suite.
+// [OpenPostgres] for several nodes, both on egovkit's internal SQL
+// plumbing. All three pass one conformance suite.
+//
+// An engine keeps snapshots of the cases it last loaded or wrote
+// ([Config].CacheSize), keyed by case id and version, so that a command
+// on a case it knows neither reloads nor replays the log. A snapshot is
+// only a guess: the event built on it is appended after its version, and
+// if another engine or process got there first the store's version rule
+// refuses it, the engine drops the snapshot and the actor retries on the
+// reloaded case. A command trusts what its own engine wrote; [Engine.Case],
+// [Engine.History] and [Engine.Verify] always read and check the store.
 //
 // # Command scripts
 //
 // [DecodeCommand] reads one line of a command script (JSON Lines), the
 // input of egovkit approval replay, which starts one case in a temporary
 // store, applies the lines and prints ok or the rule id for each, then
-// the final state:
+// the final state as JSON: the case id, status, current step, pending
+// tasks and their assignees, decision, version, limits and extension, the
+// legal due date ("due", null until the case is accepted), the card
+// ("card": none, warning, yellow or red) and the clocks ("clock": status,
+// due and promised due dates, time left, and the current step's clock),
+// read at --at or the last line's time on --calendar (cn, a calendar
+// file, or cn,FILE):
 //
 //	{"cmd":"start","actor":"alice","application":{"enterprise":"甲","orgId":"91500000MA5U7X3P0D","registeredCapital":20000000}}
 //	{"cmd":"accept","actor":"clerk1"}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/egovkit/egovkit/deadline"
 	"github.com/egovkit/egovkit/internal/strictjson"
+	"github.com/egovkit/egovkit/signature/jcs"
 )
 
 // Config configures an [Engine]. Store and Directory are required.
@@ -25,6 +28,31 @@ type Config struct {
 	// DefaultUrgeInterval applies to definitions without urgeInterval; 0
 	// means 24 hours.
 	DefaultUrgeInterval time.Duration
+	// Calendar counts the cases' time limits (working days); nil means
+	// deadline.China(), the official schedule embedded in package deadline.
+	Calendar *deadline.Calendar
+	// Monitor, if set, is fed the clocks of open cases (电子监察): each
+	// command that lands tracks the case's legal clock and its current
+	// step's clock at the event's time, and drops clocks that finished or
+	// whose step was left. The caller ticks the monitor; see
+	// [Engine.TrackCase] to feed it after a restart.
+	Monitor *deadline.Monitor
+	// Log, if set, hears of clocks the monitor could not take (such as a
+	// limit that runs past the calendar's coverage); nil discards.
+	Log *slog.Logger
+	// MonitorSteps also feeds the monitor the current step's clock
+	// (环节时限), under the id [StepClockID], so that steps get cards of
+	// their own; the monitor's counts then count step clocks beside cases.
+	MonitorSteps bool
+	// CacheSize is how many case snapshots the engine keeps so that a
+	// command on a case it saw last need not reload and replay the whole
+	// log; 0 means DefaultCacheSize, a negative value none. Correct across
+	// engines and processes: the store's version rule refuses an event
+	// built on a stale snapshot, and the engine then reloads.
+	CacheSize int
+	// Signatures, if set, verifies signed decisions (see [SignaturePolicy]);
+	// without it a command that carries a Signer is refused.
+	Signatures *SignaturePolicy
 }
 
 // Engine runs cases on a [Store]: it checks each command against the
@@ -38,6 +66,12 @@ type Engine struct {
 	clock func() time.Time
 	newID func() string
 	urge  time.Duration
+	cal   *deadline.Calendar
+	mon   *deadline.Monitor
+	steps bool
+	log   *slog.Logger
+	sigs  *SignaturePolicy
+	cache *caseCache
 
 	mu   sync.RWMutex
 	defs map[string]map[int]*Definition
@@ -59,7 +93,19 @@ func New(cfg Config, defs ...*Definition) (*Engine, error) {
 	if cfg.Store == nil || cfg.Directory == nil {
 		return nil, errors.New("approval: New needs a Store and a Directory")
 	}
-	e := &Engine{store: cfg.Store, dir: cfg.Directory, clock: cfg.Clock, newID: cfg.NewID, urge: cfg.DefaultUrgeInterval, defs: map[string]map[int]*Definition{}}
+	e := &Engine{store: cfg.Store, dir: cfg.Directory, clock: cfg.Clock, newID: cfg.NewID, urge: cfg.DefaultUrgeInterval,
+		cal: cfg.Calendar, mon: cfg.Monitor, steps: cfg.MonitorSteps, log: cfg.Log, sigs: cfg.Signatures, cache: newCaseCache(cfg.CacheSize), defs: map[string]map[int]*Definition{}}
+	if e.cal == nil {
+		e.cal = deadline.China()
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.sigs != nil {
+		if err := e.sigs.check(); err != nil {
+			return nil, err
+		}
+	}
 	if e.clock == nil {
 		e.clock = time.Now
 	}
@@ -156,6 +202,8 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 		}
 		return nil, err
 	}
+	e.track("", c, ev.At)
+	e.cache.put(def, c.clone(), withKey(nil, ev.IdempotencyKey))
 	return &Result{Event: ev, Case: c}, nil
 }
 
@@ -190,11 +238,13 @@ func (e *Engine) original(events []Event, i int) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.cal = e.cal
 	return &Result{Event: events[i], Case: c, Retried: true}, nil
 }
 
 // commit applies a new event to c (which it changes) and appends it.
 func (e *Engine) commit(ctx context.Context, def *Definition, c *Case, ev *Event) error {
+	c.cal = e.cal
 	ev.PrevHash = c.Head
 	h, err := ev.ComputeHash()
 	if err != nil {
@@ -216,9 +266,15 @@ func (e *Engine) commit(ctx context.Context, def *Definition, c *Case, ev *Event
 // conditions see the same values at the command and at every replay, and
 // the caller's map is not shared; then validates it.
 func checkApplication(k CommandKind, def *Definition, application map[string]any) (map[string]any, error) {
-	data, err := marshalCanonical(application)
+	raw, err := marshalCanonical(application)
 	if err != nil {
 		return nil, refuse(k, RuleInvalid, "the application is not JSON: %v", err)
+	}
+	// The RFC 8785 form, as the log will hold it: numbers as a double
+	// writes them, so that the application is the same at every replay.
+	data, err := jcs.Canonicalize(raw)
+	if err != nil {
+		return nil, refuse(k, RuleInvalid, "the application: %v", err)
 	}
 	lim := strictjson.Limits{MaxBytes: MaxCommandSize, MaxDepth: MaxCommandDepth}
 	tree, err := strictjson.Parse(data, lim)
@@ -257,6 +313,8 @@ func (e *Engine) load(ctx context.Context, id string) ([]Event, *Definition, *Ca
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	c.cal = e.cal
+	e.cache.put(def, c.clone(), keysOf(events))
 	return events, def, c, nil
 }
 
@@ -279,19 +337,27 @@ func (e *Engine) History(ctx context.Context, id string) ([]Event, error) {
 	return events, nil
 }
 
-// Verify checks a case's hash chain and that it replays on its
+// Verify checks a case's hash chain, its signatures under the engine's
+// SignaturePolicy ([VerifySignatures]), and that it replays on its
 // definition.
 func (e *Engine) Verify(ctx context.Context, id string) error {
 	events, err := e.History(ctx, id)
 	if err != nil {
 		return err
 	}
+	if err := VerifySignatures(ctx, events, e.sigs); err != nil {
+		return err
+	}
 	_, err = e.original(events, len(events)-1)
 	return err
 }
 
-// Cases lists case summaries (by status, department, definition).
+// Cases lists case summaries by status, department, definition and card
+// (a zero CardAt is now, by the engine's clock).
 func (e *Engine) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, error) {
+	if f.Card != deadline.LevelNone && f.CardAt.IsZero() {
+		f.CardAt = e.now()
+	}
 	return e.store.Cases(ctx, f)
 }
 
@@ -354,15 +420,19 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 	if cmd.ExpectedVersion < 1 {
 		return nil, refuse(cmd.Kind, RuleInvalid, "the expected version is required (the case's version the actor saw)")
 	}
-	events, def, c, err := e.load(ctx, cmd.CaseID)
-	if errors.Is(err, ErrCaseNotFound) {
-		return nil, refuse(cmd.Kind, RuleUnknownCase, "no case %s", cmd.CaseID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if r, err := e.retried(events, cmd); r != nil || err != nil {
-		return r, err
+	def, c, keys := e.cache.get(cmd.CaseID, cmd.ExpectedVersion, cmd.IdempotencyKey)
+	if c == nil {
+		events, d, loaded, err := e.load(ctx, cmd.CaseID)
+		if errors.Is(err, ErrCaseNotFound) {
+			return nil, refuse(cmd.Kind, RuleUnknownCase, "no case %s", cmd.CaseID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r, err := e.retried(events, cmd); r != nil || err != nil {
+			return r, err
+		}
+		def, c, keys = d, loaded, keysOf(events)
 	}
 	if cmd.ExpectedVersion != c.Version {
 		return nil, refuse(cmd.Kind, RuleStaleVersion, "expected version %d, but the case is at %d", cmd.ExpectedVersion, c.Version)
@@ -372,6 +442,10 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 		return nil, err
 	}
 	ev := Event{CaseID: c.ID, Seq: c.Version + 1, Type: commandEvents[cmd.Kind], Actor: cmd.Actor, At: e.now(), IdempotencyKey: cmd.IdempotencyKey, Data: data}
+	prevStep := c.stepClockID()
+	if err := e.sign(ctx, c, &cmd, &ev); err != nil {
+		return nil, err
+	}
 	if err := e.commit(ctx, def, c, &ev); err != nil {
 		var ce *CommandError
 		if errors.As(err, &ce) {
@@ -381,6 +455,7 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 		if !errors.Is(err, ErrVersionConflict) {
 			return nil, err
 		}
+		e.cache.drop(cmd.CaseID)
 		// Lost a race. If it was against a retry of this very command,
 		// that one's result is ours.
 		if cmd.IdempotencyKey != "" {
@@ -392,7 +467,82 @@ func (e *Engine) Execute(ctx context.Context, cmd Command) (*Result, error) {
 		}
 		return nil, &CommandError{Rule: RuleStaleVersion, Command: cmd.Kind, Message: fmt.Sprintf("another command changed the case after version %d", cmd.ExpectedVersion), Err: err}
 	}
+	e.track(prevStep, c, ev.At)
+	e.cache.put(def, c.clone(), withKey(keys, ev.IdempotencyKey))
 	return &Result{Event: ev, Case: c}, nil
+}
+
+// stepClockID returns the id of the current step's clock, "" when there
+// is none.
+func (c *Case) stepClockID() string {
+	if c.Step == "" || c.StepLimit == "" {
+		return ""
+	}
+	for i := len(c.Marks) - 1; i >= 0; i-- {
+		if m := c.Marks[i]; m.Kind == MarkStep {
+			return StepClockID(c.ID, m.Step, m.Seq)
+		}
+	}
+	return ""
+}
+
+// track feeds the monitor the case's clocks at instant at, after a
+// command landed: the legal clock once the case is accepted (a finished
+// one is dropped by the monitor), and the current step's; the clock of a
+// step the case left (prevStep) is removed. A clock the monitor cannot
+// evaluate (one whose limit runs past the calendar's coverage) is left
+// out by the monitor; [Case.Timing] reports the same problem as a
+// [*ClockError].
+func (e *Engine) track(prevStep string, c *Case, at time.Time) {
+	if e.mon == nil {
+		return
+	}
+	legal, step, err := c.Clocks()
+	if err != nil {
+		e.log.Warn("approval: case clocks", "case", c.ID, "err", err)
+		return
+	}
+	if !e.steps {
+		step, prevStep = nil, ""
+	}
+	for _, k := range []*deadline.Clock{legal, step} {
+		if k == nil {
+			continue
+		}
+		if err := e.mon.Track(k, at); err != nil {
+			e.log.Warn("approval: monitor refused a clock", "case", c.ID, "clock", k.ID(), "err", err)
+		}
+	}
+	if prevStep != "" && (step == nil || prevStep != step.ID()) {
+		_ = e.mon.Remove(prevStep) // ErrUnknownClock when the monitor dropped it
+	}
+}
+
+// TrackCase feeds the engine's monitor a case's clocks as they stand now,
+// as after a restart: call it for each open case (Cases lists them). It
+// is an error when the engine has no monitor.
+func (e *Engine) TrackCase(ctx context.Context, id string) error {
+	if e.mon == nil {
+		return errors.New("approval: TrackCase: the engine has no Monitor")
+	}
+	_, _, c, err := e.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	legal, step, err := c.Clocks()
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	if legal != nil {
+		if err := e.mon.Track(legal, now); err != nil {
+			return err
+		}
+	}
+	if step != nil && e.steps {
+		return e.mon.Track(step, now)
+	}
+	return nil
 }
 
 // retried finds an earlier event with the command's idempotency key.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/egovkit/egovkit/deadline"
 )
 
 func TestAnnualInspectionCountersign(t *testing.T) {
@@ -475,6 +477,32 @@ func queries(t *testing.T, store Store) {
 	require.NoError(t, err)
 	assert.Empty(t, inbox)
 
+	// Cases by card: the first case, accepted on 2026-03-02 and open,
+	// reaches each level in turn; the decided one none.
+	for _, tc := range []struct {
+		at   time.Time
+		card deadline.Level
+	}{
+		{shanghai(3, 26, 9), deadline.LevelWarning},
+		{shanghai(3, 31, 9), deadline.LevelYellow},
+		{shanghai(4, 20, 9), deadline.LevelRed},
+	} {
+		for _, l := range []deadline.Level{deadline.LevelWarning, deadline.LevelYellow, deadline.LevelRed} {
+			got, err := h.e.Cases(ctx, CaseFilter{Card: l, CardAt: tc.at})
+			require.NoError(t, err)
+			if l != tc.card {
+				assert.Empty(t, got, "%s at %s", l, tc.at)
+				continue
+			}
+			require.Len(t, got, 1, "%s at %s", l, tc.at)
+			assert.Equal(t, first, got[0].ID)
+			assert.Equal(t, l, got[0].Cards.Level(tc.at))
+		}
+	}
+	early, err := h.e.Cases(ctx, CaseFilter{Card: deadline.LevelWarning})
+	require.NoError(t, err)
+	assert.Empty(t, early, "by the engine's clock, on 2026-03-02, no card yet")
+
 	hist, err := h.e.History(ctx, first)
 	require.NoError(t, err)
 	var types []EventType
@@ -561,6 +589,13 @@ func TestBrokenLinkRefused(t *testing.T) {
 	t.Parallel()
 	store := NewMemoryStore()
 	h := newHarness(t, sampleDef(t), store)
+	cached := h.e
+	// Without snapshots every command reloads and checks the log; with
+	// them, a command trusts what this engine wrote, and Verify and Case
+	// still read the store.
+	var err error
+	h.e, err = New(Config{Store: store, Directory: h.dir, Clock: h.clock.Now, CacheSize: -1}, h.def)
+	require.NoError(t, err)
 	h.start(smallApp)
 	h.must(Command{Kind: CmdComment, Actor: "alice", Comment: "一"})
 	h.must(Command{Kind: CmdComment, Actor: "alice", Comment: "二"})
@@ -578,6 +613,9 @@ func TestBrokenLinkRefused(t *testing.T) {
 	_, err = h.e.Execute(h.ctx, Command{Kind: CmdComment, CaseID: h.id, Actor: "alice", ExpectedVersion: 3, Comment: "三"})
 	assert.ErrorIs(t, err, ErrCorrupt)
 	assert.ErrorIs(t, h.e.Verify(h.ctx, h.id), ErrCorrupt)
+	assert.ErrorIs(t, cached.Verify(h.ctx, h.id), ErrCorrupt)
+	_, err = cached.Case(h.ctx, h.id)
+	assert.ErrorIs(t, err, ErrCorrupt)
 }
 
 // A flow of one decision step: accepting opens the decision.
@@ -641,4 +679,43 @@ func TestQuorumWithRoles(t *testing.T) {
 	c = h.must(Command{Kind: CmdApprove, Actor: "head1"})
 	assert.Equal(t, "decide", c.Step)
 	h.checkReplay()
+}
+
+// TestSnapshotCacheAcrossEngines: two engines on one store, each with its
+// snapshots; a snapshot made stale by the other engine costs a reload, a
+// stale actor is still refused, a retry still returns the first result.
+func TestSnapshotCacheAcrossEngines(t *testing.T) {
+	t.Parallel()
+	store := NewMemoryStore()
+	h := newHarness(t, sampleDef(t), store)
+	other, err := New(Config{Store: store, Directory: h.dir, Clock: h.clock.Now}, h.def)
+	require.NoError(t, err)
+	c := h.start(smallApp)
+	comment := func(e *Engine, version int, text, key string) (*Result, error) {
+		return e.Execute(h.ctx, Command{Kind: CmdComment, CaseID: c.ID, Actor: "alice", ExpectedVersion: version, Comment: text, IdempotencyKey: key})
+	}
+	r, err := comment(h.e, 1, "一", "k1")
+	require.NoError(t, err)
+	assert.Equal(t, 2, r.Case.Version)
+	r, err = comment(other, 2, "二", "k2")
+	require.NoError(t, err)
+	assert.Equal(t, 3, r.Case.Version)
+
+	_, err = comment(h.e, 2, "stale", "k3")
+	assert.ErrorIs(t, err, ErrStaleVersion, "the snapshot at version 2 is stale; the store says so")
+	r, err = comment(h.e, 3, "三", "k3")
+	require.NoError(t, err, "the next command reloads")
+	assert.Equal(t, 4, r.Case.Version)
+	r, err = comment(other, 4, "二", "k2")
+	require.NoError(t, err)
+	assert.True(t, r.Retried, "a retry is found although the other engine's snapshot is older")
+	assert.Equal(t, 3, r.Event.Seq)
+	r, err = comment(h.e, 4, "一", "k1")
+	require.NoError(t, err)
+	assert.True(t, r.Retried, "a key in the snapshot sends the command to the log")
+	assert.Equal(t, 2, r.Event.Seq)
+	got, err := other.Case(h.ctx, c.ID)
+	require.NoError(t, err)
+	assert.Len(t, got.Comments, 3)
+	require.NoError(t, h.e.Verify(h.ctx, c.ID))
 }

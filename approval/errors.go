@@ -28,6 +28,8 @@ const (
 	RuleExtensionUsed      = "approval.command.extension-used"       // the limit was already extended once
 	RuleExtensionTooLong   = "approval.command.extension-too-long"   // longer than the definition allows
 	RuleCondition          = "approval.command.condition"            // a branch condition failed on the application
+	RuleBadSignature       = "approval.command.bad-signature"        // the signature does not verify or is not the actor's
+	RuleSignatureRequired  = "approval.command.signature-required"   // the SignaturePolicy requires a signed decision
 )
 
 // CommandError is a refused command: the rule it broke, the command, and
@@ -91,6 +93,8 @@ var (
 	ErrExtensionUsed      = &CommandError{Rule: RuleExtensionUsed}
 	ErrExtensionTooLong   = &CommandError{Rule: RuleExtensionTooLong}
 	ErrCondition          = &CommandError{Rule: RuleCondition}
+	ErrBadSignature       = &CommandError{Rule: RuleBadSignature}
+	ErrSignatureRequired  = &CommandError{Rule: RuleSignatureRequired}
 )
 
 // ErrVersionConflict is returned by [Store.Append] when the case's version

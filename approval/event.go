@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/egovkit/egovkit/signature/jcs"
 )
 
 // EventType names what happened to a case. Each command that succeeds
@@ -57,17 +59,21 @@ type Event struct {
 	At             time.Time `json:"at"`
 	IdempotencyKey string    `json:"key,omitempty"`
 	PrevHash       string    `json:"prevHash,omitempty"`
-	Data           EventData `json:"data"`
+	// Signed says the event carries its actor's signature (Signature). It
+	// is part of the canonical encoding, so a signature cannot be removed
+	// or added afterwards without breaking the hash chain.
+	Signed bool      `json:"signed,omitempty"`
+	Data   EventData `json:"data"`
 
 	// Hash is the lowercase hex SHA-256 of Canonical. It is not part of
 	// the canonical encoding.
 	Hash string `json:"hash"`
-	// Signature is room for a detached JWS (RFC 7515 appendix F: compact
-	// serialisation with an empty payload) over Canonical, made with the
-	// actor's key, on decision events ([EventType.IsDecision]). It is not
-	// part of the canonical encoding, so a signature can be added without
-	// breaking the chain; stores persist it. This version of the engine
-	// neither makes nor verifies signatures.
+	// Signature is a detached JWS (RFC 7515 appendix F: compact
+	// serialisation with an empty payload, see [EncodeSignature]) over
+	// Canonical, made with the actor's key, on decision events
+	// ([EventType.IsDecision]) whose command carried a Signer. It is not
+	// part of the canonical encoding (it signs it); Signed is. Stores
+	// persist it; [VerifySignatures] checks it.
 	Signature string `json:"signature,omitempty"`
 }
 
@@ -98,15 +104,35 @@ type DefinitionRef struct {
 	Hash    string `json:"hash"`
 }
 
-// Canonical returns the canonical encoding of the event that Hash covers:
-// the event as JSON without its hash and signature, written as
-// encoding/json writes a map (object members sorted by key in byte order,
-// no insignificant whitespace), without HTML escaping; empty members are
-// left out; the time is RFC 3339 in UTC with trailing zeros of the
-// fraction dropped; numbers of the application keep their literal text.
-// A later version will switch to RFC 8785 (JCS); the two agree on ASCII
-// keys and integer numbers.
+// Canonical returns the canonical encoding of the event that Hash covers
+// and a signature signs: the event as JSON without its hash and signature,
+// with empty members left out, the time as RFC 3339 in UTC with trailing
+// zeros of the fraction dropped, in the RFC 8785 (JCS) canonical form of
+// package signature/jcs: members sorted by their UTF-16 code units, no
+// insignificant whitespace, strings escaped minimally, numbers of the
+// application written as ECMAScript writes a double.
+//
+// Logs written before the switch to JCS used encoding/json's form of the
+// same map (keys in UTF-8 byte order, U+2028 and U+2029 escaped, numbers
+// as their literal text), which is the same bytes for the ASCII keys and
+// integer numbers that almost every event has; [DecodeEvent] and
+// [VerifyChain] accept an event stored in that form when its hash is the
+// hash of that form, so old logs stay verifiable. New events, and every
+// signature, use JCS.
 func (e *Event) Canonical() ([]byte, error) {
+	legacy, err := e.legacyCanonical()
+	if err != nil {
+		return nil, err
+	}
+	out, err := jcs.Canonicalize(legacy)
+	if err != nil {
+		return nil, fmt.Errorf("approval: event %d is not I-JSON: %w", e.Seq, err)
+	}
+	return out, nil
+}
+
+// legacyCanonical is the encoding/json form of the event's canonical map.
+func (e *Event) legacyCanonical() ([]byte, error) {
 	m := map[string]any{
 		"caseId": e.CaseID,
 		"seq":    e.Seq,
@@ -120,6 +146,9 @@ func (e *Event) Canonical() ([]byte, error) {
 	}
 	if e.PrevHash != "" {
 		m["prevHash"] = e.PrevHash
+	}
+	if e.Signed {
+		m["signed"] = true
 	}
 	return marshalCanonical(m)
 }
@@ -163,6 +192,20 @@ func marshalCanonical(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// legacyHash reports whether hash is the SHA-256 of the event's
+// pre-JCS encoding (see Canonical), for an unsigned event.
+func (e *Event) legacyHash(hash string) bool {
+	if e.Signed {
+		return false
+	}
+	old, err := e.legacyCanonical()
+	if err != nil {
+		return false
+	}
+	sum := sha256.Sum256(old)
+	return hex.EncodeToString(sum[:]) == hash
 }
 
 // ComputeHash returns the lowercase hex SHA-256 of the canonical encoding.
@@ -226,7 +269,7 @@ func VerifyChain(events []Event) error {
 		if err != nil {
 			return fail("does not encode: %v", err)
 		}
-		if h != e.Hash {
+		if h != e.Hash && !e.legacyHash(e.Hash) {
 			return fail("hash %s does not match its content (%s)", e.Hash, h)
 		}
 		if e.PrevHash != prev {
@@ -260,8 +303,15 @@ func DecodeEvent(canonical []byte, hash, signature string) (Event, error) {
 		return fail("carries a hash or signature inside its canonical encoding")
 	}
 	again, err := e.Canonical()
-	if err != nil || !bytes.Equal(again, canonical) {
-		return fail("is not in canonical form")
+	if err != nil {
+		return fail("is not in canonical form: %v", err)
+	}
+	if !bytes.Equal(again, canonical) {
+		// A log written before the switch to JCS (see Canonical).
+		old, err := e.legacyCanonical()
+		if err != nil || e.Signed || !bytes.Equal(old, canonical) {
+			return fail("is not in canonical form")
+		}
 	}
 	sum := sha256.Sum256(canonical)
 	if got := hex.EncodeToString(sum[:]); got != hash {

@@ -2,14 +2,17 @@ package approval
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/egovkit/egovkit/internal/strictjson"
+	"github.com/egovkit/egovkit/signature/jcs"
 )
 
 // sampleLog runs a short case and returns its log.
@@ -84,17 +87,57 @@ func TestVerifyChainDetectsTampering(t *testing.T) {
 	assert.ErrorIs(t, err, ErrCorrupt)
 }
 
+// TestLegacyCanonicalForm: an event stored before the switch to RFC 8785,
+// in encoding/json's form, still decodes and verifies under its old hash;
+// new events take the JCS form, and a signed event has no legacy form.
+func TestLegacyCanonicalForm(t *testing.T) {
+	t.Parallel()
+	e := Event{CaseID: "c1", Seq: 1, Type: EventStarted, Actor: "alice", At: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC),
+		Data: EventData{Definition: &DefinitionRef{ID: "d", Version: 1, Hash: "h"},
+			Application: map[string]any{"capital": json.Number("1.50"), "note": "甲\u2028乙", "big": json.Number("1e3")}}}
+	legacy, err := e.legacyCanonical()
+	require.NoError(t, err)
+	canon, err := e.Canonical()
+	require.NoError(t, err)
+	require.NotEqual(t, string(legacy), string(canon))
+	assert.Contains(t, string(legacy), `"capital":1.50`)
+	assert.Contains(t, string(canon), `"capital":1.5`)
+	assert.Contains(t, string(canon), `"big":1000`)
+	assert.Contains(t, string(legacy), `\u2028`)
+	assert.Contains(t, string(canon), "\u2028")
+
+	sum := sha256.Sum256(legacy)
+	oldHash := hex.EncodeToString(sum[:])
+	back, err := DecodeEvent(legacy, oldHash, "")
+	require.NoError(t, err, "a log written before the switch decodes")
+	require.NoError(t, VerifyChain([]Event{back}), "and verifies under its old hash")
+	fresh, err := DecodeEvent(canon, mustHash(t, &e), "")
+	require.NoError(t, err)
+	require.NoError(t, VerifyChain([]Event{fresh}))
+
+	e.Signed = true
+	legacy, err = e.legacyCanonical()
+	require.NoError(t, err)
+	sum = sha256.Sum256(legacy)
+	_, err = DecodeEvent(legacy, hex.EncodeToString(sum[:]), "x..y")
+	assert.ErrorIs(t, err, ErrCorrupt, "signed events exist only in the JCS form")
+}
+
+func mustHash(t *testing.T, e *Event) string {
+	t.Helper()
+	h, err := e.ComputeHash()
+	require.NoError(t, err)
+	return h
+}
+
 func TestCanonicalEncoding(t *testing.T) {
 	t.Parallel()
 	_, events := sampleLog(t)
 	for _, e := range events {
 		c, err := e.Canonical()
 		require.NoError(t, err)
-		// Keys sorted, no whitespace, no HTML escaping: re-encoding the
-		// parsed tree (encoding/json sorts map keys) gives the same bytes.
-		tree, err := strictjson.Parse(c, strictjson.Limits{})
-		require.NoError(t, err)
-		again, err := marshalCanonical(tree)
+		// RFC 8785: canonicalising again changes nothing.
+		again, err := jcs.Canonicalize(c)
 		require.NoError(t, err)
 		assert.Equal(t, string(c), string(again))
 		assert.NotContains(t, string(c), `\u003c`)

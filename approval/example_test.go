@@ -3,6 +3,7 @@ package approval_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/egovkit/egovkit/approval"
+	"github.com/egovkit/egovkit/deadline"
+	"github.com/egovkit/egovkit/signature"
+	"github.com/egovkit/egovkit/signature/pki"
 )
 
 //go:embed testdata/annual-inspection.json
@@ -151,4 +155,144 @@ func ExampleReplay() {
 	// 1 started submitted
 	// 2 correctionRequested correction
 	// true
+}
+
+// A case's clocks come from its events: the legal limit runs from
+// acceptance (受理), stops for a correction request (补正) until the
+// applicant resubmits, and the case answers its status, due date and card
+// at any instant. The engine feeds a deadline.Monitor as commands land.
+func ExampleCase_Timing() {
+	ctx := context.Background()
+	def, err := approval.ParseDefinition(bytes.NewReader(annualInspection))
+	if err != nil {
+		log.Fatal(err)
+	}
+	dir := &approval.MemoryDirectory{}
+	dir.AddRole("window-clerk", "clerk1")
+	dir.AddRole("reviewer", "rev1")
+	cst := deadline.Shanghai()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, cst) // a Monday
+	monitor := deadline.NewMonitor(deadline.NewMemStore(), nil)
+	engine, err := approval.New(approval.Config{Store: approval.NewMemoryStore(), Directory: dir,
+		Clock: func() time.Time { return now }, Calendar: deadline.China(), Monitor: monitor}, def)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var application map[string]any
+	_ = json.Unmarshal([]byte(`{"enterprise":"重庆某文具店","orgId":"91500000MA5U7X3P0D","registeredCapital":50000}`), &application)
+	r, err := engine.Start(ctx, approval.StartCommand{Definition: def.ID, Applicant: "alice", Application: application})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := r.Case
+	do := func(cmd approval.Command) {
+		cmd.CaseID, cmd.ExpectedVersion = c.ID, c.Version
+		r, err := engine.Execute(ctx, cmd)
+		if err != nil {
+			log.Fatal(err)
+		}
+		c = r.Case
+	}
+	do(approval.Command{Kind: approval.CmdAccept, Actor: "clerk1"})
+	tm, _ := c.Timing(now)
+	fmt.Println("accepted:", tm.Legal.Status, "due", tm.Legal.Due, "promised", tm.Legal.PromisedDue)
+
+	now = time.Date(2026, 3, 4, 10, 0, 0, 0, cst)
+	do(approval.Command{Kind: approval.CmdRequestCorrection, Actor: "rev1", Reason: "请补正年度报告"})
+	tm, _ = c.Timing(now.Add(24 * time.Hour))
+	fmt.Println("补正:", tm.Legal.Status)
+	now = time.Date(2026, 3, 9, 10, 0, 0, 0, cst)
+	do(approval.Command{Kind: approval.CmdResubmit, Actor: "alice"})
+	tm, _ = c.Timing(now)
+	fmt.Println("resubmitted:", tm.Legal.Status, "due", tm.Legal.Due)
+
+	for _, day := range []int{1, 7, 15} {
+		at := time.Date(2026, 4, day, 18, 0, 0, 0, cst)
+		tm, _ = c.Timing(at)
+		cards, _ := monitor.Tick(ctx, at)
+		fmt.Printf("2026-04-%02d: %s, card %s (step %s: %s), %d new card(s)\n", day, tm.Legal.Status, tm.Legal.Card, tm.Step, tm.StepClock.Card, len(cards))
+	}
+	// Output:
+	// accepted: running due 2026-03-30 promised 2026-03-23
+	// 补正: paused
+	// resubmitted: running due 2026-04-03
+	// 2026-04-01: warning, card warning (step review: red), 1 new card(s)
+	// 2026-04-07: yellow, card yellow (step review: red), 1 new card(s)
+	// 2026-04-15: red, card red (step review: red), 1 new card(s)
+}
+
+// A decision signed with the actor's key: the engine signs the event's
+// canonical form through the command's Signer, verifies the signature
+// under its SignaturePolicy before anything is stored, and Verify checks
+// it again later. A forged signature is refused with a rule id.
+func ExampleSignaturePolicy() {
+	ctx := context.Background()
+	def, err := approval.ParseDefinition(bytes.NewReader(annualInspection))
+	if err != nil {
+		log.Fatal(err)
+	}
+	org := signature.Identity{Name: "重庆市市场监督管理局", OrgID: "11500000MB1541240B"}
+	chain, err := pki.NewTestChain(pki.Ed25519, org, pki.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	headKey, err := chain.Signer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	verifier, err := signature.NewVerifier([]*x509.Certificate{chain.Root.Certificate})
+	if err != nil {
+		log.Fatal(err)
+	}
+	policy := &approval.SignaturePolicy{
+		Verifier: verifier,
+		Owners:   approval.PinnedCertificates{"head1": {chain.Cert}},
+		Require:  []approval.EventType{approval.EventDecided},
+	}
+	dir := &approval.MemoryDirectory{}
+	dir.AddRole("window-clerk", "clerk1")
+	dir.AddRole("reviewer", "rev1")
+	dir.AddRole("head", "head1")
+	engine, err := approval.New(approval.Config{Store: approval.NewMemoryStore(), Directory: dir, Signatures: policy}, def)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var application map[string]any
+	_ = json.Unmarshal([]byte(`{"enterprise":"重庆某文具店","orgId":"91500000MA5U7X3P0D","registeredCapital":50000}`), &application)
+	r, err := engine.Start(ctx, approval.StartCommand{Definition: def.ID, Applicant: "alice", Application: application})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := r.Case
+	for _, cmd := range []approval.Command{
+		{Kind: approval.CmdAccept, Actor: "clerk1"},
+		{Kind: approval.CmdApprove, Actor: "rev1"},
+		{Kind: approval.CmdDecide, Actor: "head1", Decision: approval.Granted},
+		{Kind: approval.CmdDecide, Actor: "head1", Decision: approval.Granted, Signer: forged{headKey}},
+		{Kind: approval.CmdDecide, Actor: "head1", Decision: approval.Granted, Signer: headKey},
+	} {
+		cmd.CaseID, cmd.ExpectedVersion = c.ID, c.Version
+		r, err := engine.Execute(ctx, cmd)
+		if err != nil {
+			fmt.Println(cmd.Kind, approval.RuleOf(err))
+			continue
+		}
+		c = r.Case
+		fmt.Println(cmd.Kind, "ok", r.Event.Signed)
+	}
+	fmt.Println("verify:", engine.Verify(ctx, c.ID))
+	// Output:
+	// accept ok false
+	// approve ok false
+	// decide approval.command.signature-required
+	// decide approval.command.bad-signature
+	// decide ok true
+	// verify: <nil>
+}
+
+// forged signs other bytes than the event.
+type forged struct{ s *signature.Signer }
+
+func (f forged) Sign(payload []byte) (signature.Signature, error) {
+	return f.s.Sign(append(payload, ' '))
 }

@@ -11,10 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver for database/sql
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/egovkit/egovkit/deadline"
+	"github.com/egovkit/egovkit/internal/sqldb"
 )
 
 // SQLStore is a Store in a SQL database: SQLite through [OpenSQLite] (the
@@ -26,9 +24,45 @@ import (
 // and read back through [DecodeEvent]. The case summary (approval_cases)
 // and pending tasks (approval_tasks) are written in the same transaction.
 type SQLStore struct {
-	db      *sql.DB
-	dialect string          // "sqlite" or "postgres"
-	group   *groupCommitter // SQLite: the group committer
+	db    *sqldb.DB
+	group *groupCommitter // SQLite: the group committer
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared once, so that appends do not parse SQL
+}
+
+// stmt returns the prepared statement of a ? query (rebound for the
+// dialect), bound to tx.
+func (s *SQLStore) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	st, ok := s.stmts[query]
+	s.mu.Unlock()
+	if !ok {
+		prepared, err := s.db.PrepareContext(ctx, s.db.Rebind(query))
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if old, raced := s.stmts[query]; raced {
+			prepared.Close()
+			prepared = old
+		} else {
+			s.stmts[query] = prepared
+		}
+		s.mu.Unlock()
+		st = prepared
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// exec runs a prepared ? query in tx.
+func (s *SQLStore) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	st, err := s.stmt(ctx, tx, query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
 }
 
 const sqlSchema = `
@@ -55,6 +89,12 @@ CREATE TABLE IF NOT EXISTS approval_cases (
 	updated_at         TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS approval_cases_status ON approval_cases (status, department, updated_at);
+CREATE TABLE IF NOT EXISTS approval_cards (
+	case_id    TEXT PRIMARY KEY,
+	warning_at TEXT NOT NULL,
+	yellow_at  TEXT NOT NULL,
+	red_at     TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS approval_tasks (
 	case_id  TEXT NOT NULL,
 	task_id  TEXT NOT NULL,
@@ -69,21 +109,20 @@ CREATE INDEX IF NOT EXISTS approval_tasks_assignee ON approval_tasks (kind, valu
 `
 
 // OpenSQLite opens (creating if needed) a SQLite store in the file at
-// path, in WAL mode with synchronous=FULL, so that a command that
-// returned has been synced to disk, and with write transactions that
-// take the write lock at once (BEGIN IMMEDIATE) and wait up to 10 s for
-// it; concurrent appends share commits (see Append). Several processes
-// may open the same file.
+// path through internal/sqldb: WAL mode with synchronous=FULL, so that a
+// command that returned has been synced to disk, and write transactions
+// that take the write lock at once (BEGIN IMMEDIATE) and wait up to 10 s
+// for it; concurrent appends share commits (see Append). Several
+// processes may open the same file.
 func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("approval: SQLite path %q: expected a file name without ? or #", path)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqldb.OpenSQLite(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	return openSQL(ctx, db, "sqlite")
+	return newSQLStore(ctx, db)
 }
 
 // OpenPostgres opens a PostgreSQL store (pgx) with a connection string
@@ -91,84 +130,35 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 // tables if needed. Add search_path=SCHEMA to the connection string to
 // keep the tables in a schema of their own.
 func OpenPostgres(ctx context.Context, dsn string) (*SQLStore, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := sqldb.OpenPostgres(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	return openSQL(ctx, db, "postgres")
+	return newSQLStore(ctx, db)
 }
 
-func openSQL(ctx context.Context, db *sql.DB, dialect string) (*SQLStore, error) {
-	s := &SQLStore{db: db, dialect: dialect}
-	if dialect == "postgres" {
-		// Concurrent CREATE TABLE IF NOT EXISTS can still collide in
-		// PostgreSQL's catalogue; an advisory lock serialises them.
-		if err := s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7120250001)"); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, sqlSchema)
-			return err
-		}); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("approval: creating tables: %w", err)
-		}
-		return s, nil
-	}
+// newSQLStore creates the tables (sqldb.Migrate serialises concurrent
+// creators on PostgreSQL) and, on SQLite, starts the group committer.
+func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
+	var ddl []string
 	for _, stmt := range strings.Split(sqlSchema, ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("approval: creating tables: %w", err)
+		if strings.TrimSpace(stmt) != "" {
+			ddl = append(ddl, stmt)
 		}
 	}
-	s.startGroupCommit()
+	if err := db.Migrate(ctx, ddl...); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("approval: creating tables: %w", err)
+	}
+	s := &SQLStore{db: db, stmts: map[string]*sql.Stmt{}}
+	if db.Dialect == sqldb.SQLite {
+		s.startGroupCommit()
+	}
 	return s, nil
-}
-
-// q rewrites ? placeholders as $1, $2… for PostgreSQL.
-func (s *SQLStore) q(query string) string {
-	if s.dialect != "postgres" {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func (s *SQLStore) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // timeText is a fixed-width UTC form, so that text order is time order.
 const timeText = "2006-01-02T15:04:05.000000000Z"
-
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-	}
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
-}
 
 func assigneeKind(a Assignee) (kind, value string) {
 	switch {
@@ -187,8 +177,8 @@ func assigneeKind(a Assignee) (kind, value string) {
 // append returns once its transaction is committed.
 func (s *SQLStore) Append(ctx context.Context, r Record) error {
 	if s.group == nil {
-		err := s.tx(ctx, func(tx *sql.Tx) error { return s.appendTx(ctx, tx, &r) })
-		if isUniqueViolation(err) {
+		err := s.db.InTx(ctx, func(tx *sql.Tx) error { return s.appendTx(ctx, tx, &r) })
+		if sqldb.IsUniqueViolation(err) {
 			return ErrVersionConflict
 		}
 		return err
@@ -265,20 +255,20 @@ func (s *SQLStore) commitGroup(batch []*appendReq) {
 	}
 	ok := false
 	for i, req := range batch {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT approval_append"); err != nil {
+		if err := s.exec(ctx, tx, "SAVEPOINT approval_append"); err != nil {
 			errs[i] = err
 			continue
 		}
 		err := s.appendTx(ctx, tx, req.r)
-		if isUniqueViolation(err) {
+		if sqldb.IsUniqueViolation(err) {
 			err = ErrVersionConflict
 		}
 		if err != nil {
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO approval_append"); rerr != nil {
+			if rerr := s.exec(ctx, tx, "ROLLBACK TO approval_append"); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 		}
-		if _, rerr := tx.ExecContext(ctx, "RELEASE approval_append"); rerr != nil && err == nil {
+		if rerr := s.exec(ctx, tx, "RELEASE approval_append"); rerr != nil && err == nil {
 			err = rerr
 		}
 		errs[i] = err
@@ -311,7 +301,11 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 	ev, sum := &r.Event, &r.Summary
 	if ev.Seq > 1 {
 		var one int
-		err := tx.QueryRowContext(ctx, s.q("SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?"), ev.CaseID, ev.Seq-1).Scan(&one)
+		st, err := s.stmt(ctx, tx, "SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?")
+		if err != nil {
+			return err
+		}
+		err = st.QueryRowContext(ctx, ev.CaseID, ev.Seq-1).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrVersionConflict
 		}
@@ -319,21 +313,27 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)"),
+	if err := s.exec(ctx, tx, "INSERT INTO approval_events (case_id, seq, idem_key, body, hash, signature) VALUES (?, ?, ?, ?, ?, ?)",
 		ev.CaseID, ev.Seq, key, string(se.body), se.hash, se.sig); err != nil {
-		if isUniqueViolation(err) {
+		if sqldb.IsUniqueViolation(err) {
 			return ErrVersionConflict
 		}
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
+	if err := s.exec(ctx, tx, `INSERT INTO approval_cases (case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, step = excluded.step, version = excluded.version, updated_at = excluded.updated_at`),
+		ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, step = excluded.step, version = excluded.version, updated_at = excluded.updated_at`,
 		sum.ID, sum.Definition, sum.DefinitionVersion, sum.Department, sum.Applicant, string(sum.Status), sum.Step, sum.Version,
 		sum.StartedAt.UTC().Format(timeText), sum.UpdatedAt.UTC().Format(timeText)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM approval_tasks WHERE case_id = ?"), ev.CaseID); err != nil {
+	ct := sum.Cards
+	if err := s.exec(ctx, tx, `INSERT INTO approval_cards (case_id, warning_at, yellow_at, red_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (case_id) DO UPDATE SET warning_at = excluded.warning_at, yellow_at = excluded.yellow_at, red_at = excluded.red_at`,
+		sum.ID, cardText(ct.Warning), cardText(ct.Yellow), cardText(ct.Red)); err != nil {
+		return err
+	}
+	if err := s.exec(ctx, tx, "DELETE FROM approval_tasks WHERE case_id = ?", ev.CaseID); err != nil {
 		return err
 	}
 	for _, t := range r.Tasks {
@@ -342,7 +342,7 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		if err := s.exec(ctx, tx, "INSERT INTO approval_tasks (case_id, task_id, step, kind, value, since, excluded) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			t.CaseID, t.TaskID, t.Step, kind, value, t.Since.UTC().Format(timeText), string(excl)); err != nil {
 			return err
 		}
@@ -352,7 +352,7 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 
 // Events implements Store.
 func (s *SQLStore) Events(ctx context.Context, caseID string) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT seq, body, hash, signature FROM approval_events WHERE case_id = ? ORDER BY seq"), caseID)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT seq, body, hash, signature FROM approval_events WHERE case_id = ? ORDER BY seq"), caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -382,18 +382,54 @@ func (s *SQLStore) Events(ctx context.Context, caseID string) ([]Event, error) {
 	return out, nil
 }
 
-// Cases implements Store.
+// cardText is a card instant as stored: timeText, or "" for none, so
+// that text order is time order and "" is never reached.
+func cardText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeText)
+}
+
+func parseCard(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(timeText, s)
+}
+
+// Cases implements Store. Cases written before card times were kept
+// (no approval_cards row) have no card until their next command.
 func (s *SQLStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, error) {
-	query := "SELECT case_id, definition, definition_version, department, applicant, status, step, version, started_at, updated_at FROM approval_cases WHERE 1 = 1"
+	query := `SELECT c.case_id, c.definition, c.definition_version, c.department, c.applicant, c.status, c.step, c.version, c.started_at, c.updated_at,
+		COALESCE(k.warning_at, ''), COALESCE(k.yellow_at, ''), COALESCE(k.red_at, '')
+		FROM approval_cases c LEFT JOIN approval_cards k ON k.case_id = c.case_id WHERE 1 = 1`
 	var args []any
-	for col, v := range map[string]string{"status": string(f.Status), "department": f.Department, "definition": f.Definition} {
-		if v != "" {
-			query += " AND " + col + " = ?"
-			args = append(args, v)
+	for _, cv := range []struct{ col, v string }{{"c.status", string(f.Status)}, {"c.department", f.Department}, {"c.definition", f.Definition}} {
+		if cv.v != "" {
+			query += " AND " + cv.col + " = ?"
+			args = append(args, cv.v)
 		}
 	}
-	query += " ORDER BY updated_at DESC, case_id LIMIT " + strconv.Itoa(f.limit())
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if f.Card != deadline.LevelNone {
+		at := f.CardAt.UTC().Format(timeText)
+		reached := func(col string) string {
+			args = append(args, at)
+			return "(COALESCE(k." + col + ", '') <> '' AND k." + col + " <= ?)"
+		}
+		switch f.Card {
+		case deadline.LevelWarning:
+			query += " AND " + reached("warning_at") + " AND NOT " + reached("yellow_at") + " AND NOT " + reached("red_at")
+		case deadline.LevelYellow:
+			query += " AND " + reached("yellow_at") + " AND NOT " + reached("red_at")
+		case deadline.LevelRed:
+			query += " AND " + reached("red_at")
+		default:
+			query += " AND 1 = 0"
+		}
+	}
+	query += " ORDER BY c.updated_at DESC, c.case_id LIMIT " + strconv.Itoa(f.limit())
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -401,8 +437,8 @@ func (s *SQLStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, erro
 	var out []CaseSummary
 	for rows.Next() {
 		var c CaseSummary
-		var status, started, updated string
-		if err := rows.Scan(&c.ID, &c.Definition, &c.DefinitionVersion, &c.Department, &c.Applicant, &status, &c.Step, &c.Version, &started, &updated); err != nil {
+		var status, started, updated, warn, yellow, red string
+		if err := rows.Scan(&c.ID, &c.Definition, &c.DefinitionVersion, &c.Department, &c.Applicant, &status, &c.Step, &c.Version, &started, &updated, &warn, &yellow, &red); err != nil {
 			return nil, err
 		}
 		c.Status = Status(status)
@@ -411,6 +447,14 @@ func (s *SQLStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, erro
 		}
 		if c.UpdatedAt, err = time.Parse(timeText, updated); err != nil {
 			return nil, err
+		}
+		for _, p := range []struct {
+			s string
+			t *time.Time
+		}{{warn, &c.Cards.Warning}, {yellow, &c.Cards.Yellow}, {red, &c.Cards.Red}} {
+			if *p.t, err = parseCard(p.s); err != nil {
+				return nil, fmt.Errorf("approval: case %s: card time %q: %w", c.ID, p.s, err)
+			}
 		}
 		out = append(out, c)
 	}
@@ -430,7 +474,7 @@ func (s *SQLStore) Tasks(ctx context.Context, f TaskFilter) ([]TaskRef, error) {
 			args = append(args, v)
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT case_id, task_id, step, kind, value, since, excluded FROM approval_tasks WHERE "+strings.Join(conds, " OR ")), args...)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT case_id, task_id, step, kind, value, since, excluded FROM approval_tasks WHERE "+strings.Join(conds, " OR ")), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -493,5 +537,11 @@ func (s *SQLStore) Close() error {
 		g.once.Do(func() { close(g.quit) })
 		g.wg.Wait()
 	}
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	s.mu.Unlock()
 	return s.db.Close()
 }

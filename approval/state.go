@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/egovkit/egovkit/deadline"
 )
 
 // Status is where a case stands.
@@ -102,10 +104,12 @@ const (
 // Mark is one clock-relevant fact, derived from the events. A time-limit
 // clock (package deadline) is driven by a case's marks alone.
 type Mark struct {
-	Kind   MarkKind  `json:"kind"`
-	At     time.Time `json:"at"`
-	Step   string    `json:"step,omitempty"`
-	Detail string    `json:"detail,omitempty"` // MarkExtended: the length; MarkPaused: why
+	Kind MarkKind  `json:"kind"`
+	At   time.Time `json:"at"`
+	// Seq is the event that made the mark (the case's version after it).
+	Seq    int    `json:"seq"`
+	Step   string `json:"step,omitempty"`
+	Detail string `json:"detail,omitempty"` // MarkExtended: the length; MarkPaused: why
 }
 
 // Copy is one 抄送: who is informed, when and by whom.
@@ -154,7 +158,8 @@ type Case struct {
 	EndedAt      time.Time `json:"endedAt,omitzero"`
 
 	def      *Definition
-	celApp   map[string]any // Application as conditions see it, made when first needed
+	cal      *deadline.Calendar // for Timing; nil means deadline.China()
+	celApp   map[string]any     // Application as conditions see it, made when first needed
 	unitBuf  []unit
 	cur      *Step // the definition of Step
 	nextTask int
@@ -211,6 +216,7 @@ func (c *Case) apply(def *Definition, e *Event) error {
 	if e.Seq != c.Version+1 {
 		return fail("has sequence number %d; expected %d", e.Seq, c.Version+1)
 	}
+	marks := len(c.Marks)
 	if e.Type == EventStarted {
 		if c.Version != 0 {
 			return fail("starts a case that has started")
@@ -240,6 +246,9 @@ func (c *Case) apply(def *Definition, e *Event) error {
 		if err := c.applyCommand(e); err != nil {
 			return &ChainError{CaseID: e.CaseID, Seq: e.Seq, Reason: err.Error(), Err: err}
 		}
+	}
+	for i := marks; i < len(c.Marks); i++ {
+		c.Marks[i].Seq = e.Seq
 	}
 	c.Version, c.Head, c.UpdatedAt = e.Seq, e.Hash, e.At
 	return nil

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/egovkit/egovkit/deadline"
 )
 
 // Store keeps cases: each case's event log, and two projections the
@@ -23,8 +25,8 @@ type Store interface {
 	// Events returns a case's whole log in order, each event decoded with
 	// [DecodeEvent]; ErrCaseNotFound when it has none.
 	Events(ctx context.Context, caseID string) ([]Event, error)
-	// Cases lists case summaries matching the filter, most recently
-	// updated first.
+	// Cases lists case summaries matching the filter (the card filter by
+	// the summaries' CardTimes), most recently updated first.
 	Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, error)
 	// Tasks lists pending tasks assigned to the filter's user, or to one
 	// of its roles or organisations, oldest first.
@@ -55,6 +57,62 @@ type CaseSummary struct {
 	Version           int       `json:"version"`
 	StartedAt         time.Time `json:"startedAt"`
 	UpdatedAt         time.Time `json:"updatedAt"`
+	// Cards are when the case's legal clock reaches each card level if no
+	// other command lands, as of its last command.
+	Cards CardTimes `json:"cards,omitzero"`
+}
+
+// CardTimes are the instants at which a case's legal clock reaches each
+// card level (预警, 黄牌, 红牌) if no other event happens; zero for a level
+// it does not reach before its next event (or at all). Clocks change only
+// with events, so these instants, computed when a command lands, answer
+// "which cases hold which card" at any later time without reading the
+// clocks again. A suspended case (补正) keeps the levels it had reached.
+type CardTimes struct {
+	Warning time.Time `json:"warning,omitzero"`
+	Yellow  time.Time `json:"yellow,omitzero"`
+	Red     time.Time `json:"red,omitzero"`
+}
+
+// Level returns the highest card level reached by instant at.
+func (ct CardTimes) Level(at time.Time) deadline.Level {
+	reached := func(t time.Time) bool { return !t.IsZero() && !t.After(at) }
+	switch {
+	case reached(ct.Red):
+		return deadline.LevelRed
+	case reached(ct.Yellow):
+		return deadline.LevelYellow
+	case reached(ct.Warning):
+		return deadline.LevelWarning
+	}
+	return deadline.LevelNone
+}
+
+// cardTimes reads the case's legal clock at its last event and at each
+// following transition.
+func (c *Case) cardTimes() CardTimes {
+	var ct CardTimes
+	legal, _, err := c.Clocks()
+	if err != nil || legal == nil {
+		return ct
+	}
+	at := c.UpdatedAt
+	for range 4 {
+		r, err := legal.Read(at)
+		if err != nil {
+			return ct
+		}
+		for l, t := range [...]*time.Time{deadline.LevelWarning: &ct.Warning, deadline.LevelYellow: &ct.Yellow, deadline.LevelRed: &ct.Red} {
+			if t != nil && deadline.Level(l) <= r.Level && t.IsZero() {
+				*t = at.UTC()
+			}
+		}
+		if r.Next.IsZero() {
+			break
+		}
+		at = r.Next
+	}
+	return ct
 }
 
 // TaskRef is a pending task as a user's task list (待办) shows it.
@@ -75,7 +133,16 @@ type CaseFilter struct {
 	Status     Status
 	Department string
 	Definition string
-	Limit      int
+	// Card, when not LevelNone, selects the cases whose highest card at
+	// CardAt is exactly Card (see [CardTimes]); [Engine.Cases] fills a
+	// zero CardAt with the engine's clock.
+	Card   deadline.Level
+	CardAt time.Time
+	Limit  int
+}
+
+func (f CaseFilter) matchCard(ct CardTimes) bool {
+	return f.Card == deadline.LevelNone || ct.Level(f.CardAt) == f.Card
 }
 
 func (f CaseFilter) limit() int {
@@ -104,6 +171,7 @@ func summaryOf(c *Case) CaseSummary {
 	return CaseSummary{
 		ID: c.ID, Definition: c.Definition.ID, DefinitionVersion: c.Definition.Version, Department: c.Department,
 		Applicant: c.Applicant, Status: c.Status, Step: c.Step, Version: c.Version, StartedAt: c.StartedAt, UpdatedAt: c.UpdatedAt,
+		Cards: c.cardTimes(),
 	}
 }
 
@@ -211,7 +279,7 @@ func (s *MemoryStore) Cases(ctx context.Context, f CaseFilter) ([]CaseSummary, e
 	s.mu.RLock()
 	var out []CaseSummary
 	for _, c := range s.summary {
-		if (f.Status == "" || c.Status == f.Status) && (f.Department == "" || c.Department == f.Department) && (f.Definition == "" || c.Definition == f.Definition) {
+		if (f.Status == "" || c.Status == f.Status) && (f.Department == "" || c.Department == f.Department) && (f.Definition == "" || c.Definition == f.Definition) && f.matchCard(c.Cards) {
 			out = append(out, c)
 		}
 	}

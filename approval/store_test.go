@@ -15,14 +15,26 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/egovkit/egovkit/internal/sqldb/sqldbtest"
 )
 
 // A database maker gives each test a database of its own, and a connect
 // function that opens a new connection (a new Store) to it, as another
-// process would.
+// process would. The SQL databases come from sqldbtest: a fresh SQLite
+// file, and a fresh PostgreSQL schema when EGOVKIT_TEST_POSTGRES is set.
 type dbMaker struct {
 	name string
 	make func(t *testing.T) (connect func() Store)
+}
+
+func sqlMaker(t *testing.T, open sqldbtest.Opener) func() Store {
+	return func() Store {
+		s, err := newSQLStore(context.Background(), open())
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
 }
 
 func dbMakers(t *testing.T) []dbMaker {
@@ -31,26 +43,19 @@ func dbMakers(t *testing.T) []dbMaker {
 			s := NewMemoryStore()
 			return func() Store { return s }
 		}},
-		{"sqlite", func(t *testing.T) func() Store {
-			path := filepath.Join(t.TempDir(), "approval.db")
-			return func() Store {
-				s, err := OpenSQLite(context.Background(), path)
-				require.NoError(t, err)
-				t.Cleanup(func() { s.Close() })
-				return s
-			}
-		}},
+		{"sqlite", func(t *testing.T) func() Store { return sqlMaker(t, sqldbtest.SQLite(t)) }},
 	}
-	if dsn := os.Getenv("EGOVKIT_TEST_POSTGRES"); dsn != "" {
+	if os.Getenv(sqldbtest.EnvPostgres) != "" {
 		makers = append(makers, dbMaker{"postgres", func(t *testing.T) func() Store {
-			return postgresSchema(t, dsn)
+			open, _ := sqldbtest.Postgres(t)
+			return sqlMaker(t, open)
 		}})
 	}
 	return makers
 }
 
-// postgresSchema creates a schema of the test's own, dropped at the end,
-// so that parallel runs never meet.
+// postgresSchema creates a schema of the benchmark's own, dropped at the
+// end, so that parallel runs never meet (sqldbtest serves tests only).
 func postgresSchema(t testing.TB, dsn string) func() Store {
 	ctx := context.Background()
 	b := make([]byte, 8)
@@ -253,7 +258,7 @@ func durable(t *testing.T, connect func() Store) {
 
 	switch st := s2.(type) {
 	case *SQLStore:
-		_, err = st.db.ExecContext(ctx, st.q("UPDATE approval_events SET body = REPLACE(body, 'clerk1', 'clerk2') WHERE case_id = ? AND seq = 2"), h.id)
+		_, err = st.db.ExecContext(ctx, st.db.Rebind("UPDATE approval_events SET body = REPLACE(body, 'clerk1', 'clerk2') WHERE case_id = ? AND seq = 2"), h.id)
 		require.NoError(t, err)
 	case *MemoryStore:
 		st.mu.Lock()

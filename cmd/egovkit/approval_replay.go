@@ -24,7 +24,16 @@ JSON object a line (JSON Lines; blank lines are skipped). For each line it
 prints "ok" or the rule id of the refusal, such as
 approval.command.not-assignee, then the final state of the case as JSON:
 case id, status, current step, the pending tasks and their assignees, the
-decision, the version, the limits and the extension.
+decision, the version, the limits and the extension, and the time limit:
+"due" (the legal due date, YYYY-MM-DD, pauses and extension counted; null
+until the case is accepted, since the limit runs from 受理), "card" (none,
+warning, yellow or red) and "clock" (its status: not-started, running,
+paused, warning, yellow, red, done-on-time or done-late; the promised due
+date; the time left; and the current step's clock). Clocks are read at
+--at, by default the time of the last line, and count working days on
+--calendar: "cn" (the default) is China's official schedule embedded in
+egovkit, FILE is calendar JSON (egovkit schema calendar), and cn,FILE lays
+FILE over it.
 
 A line is {"cmd": COMMAND, "actor": USER, ...}:
 
@@ -61,11 +70,13 @@ Exit status: 0 every line applied, 1 a line was refused (or the definition
 is invalid), 2 usage or I/O error.`
 
 func runApprovalReplay(ctx context.Context, e *env, args []string) int {
-	fs := flagSet(e, "approval replay", "approval replay --def DEF.json --commands FILE.jsonl [--directory DIR.json] [--application APP.json]", replayDetails)
+	fs := flagSet(e, "approval replay", "approval replay --def DEF.json --commands FILE.jsonl [--calendar cn|FILE] [--at TIME] [--directory DIR.json] [--application APP.json]", replayDetails)
 	defFile := fs.String("def", "", "the process definition")
 	cmdFile := fs.String("commands", "", "the command script (JSON Lines; - for standard input)")
 	dirFile := fs.String("directory", "", "roles and organisations of the users (optional)")
 	appFile := fs.String("application", "", "the application, when the script does not start with start")
+	calSpec := fs.String("calendar", "cn", "the working-day calendar: `cn|FILE|cn,FILE`")
+	atFlag := fs.String("at", "", "RFC 3339 time at which to read the clocks (default: the last line's)")
 	rest, code, ok := flagsOrExit(e, fs, args)
 	if !ok {
 		return code
@@ -79,6 +90,18 @@ func runApprovalReplay(ctx context.Context, e *env, args []string) int {
 	fail := func(err error) int {
 		fmt.Fprintf(e.stderr, "egovkit approval replay: %v\n", err)
 		return exitUsage
+	}
+	var readAt time.Time
+	if *atFlag != "" {
+		t, err := time.Parse(time.RFC3339Nano, *atFlag)
+		if err != nil {
+			return usageError(e, fs, "--at %q: expected an RFC 3339 time such as 2026-02-02T09:00:00+08:00", *atFlag)
+		}
+		readAt = t
+	}
+	cal, code, ok := loadCalendar(e, fs, *calSpec)
+	if !ok {
+		return code
 	}
 	def, code, ok := loadDefinition(e, *defFile)
 	if !ok {
@@ -120,11 +143,11 @@ func runApprovalReplay(ctx context.Context, e *env, args []string) int {
 	}
 	defer store.Close()
 	clock := &scriptClock{t: time.Date(2026, 1, 5, 1, 0, 0, 0, time.UTC).Add(-time.Minute)}
-	engine, err := approval.New(approval.Config{Store: store, Directory: dir, Clock: clock.now}, def)
+	engine, err := approval.New(approval.Config{Store: store, Directory: dir, Clock: clock.now, Calendar: cal}, def)
 	if err != nil {
 		return fail(err)
 	}
-	r := &replayer{ctx: ctx, e: engine, def: def, clock: clock, out: e.stdout, startApp: startApp}
+	r := &replayer{ctx: ctx, e: engine, def: def, clock: clock, out: e.stdout, startApp: startApp, readAt: readAt}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), approval.MaxCommandSize+1)
 	for sc.Scan() {
@@ -261,6 +284,7 @@ type replayer struct {
 	clock    *scriptClock
 	out      io.Writer
 	startApp map[string]any
+	readAt   time.Time
 	caseID   string
 	refused  bool
 }
@@ -340,11 +364,55 @@ type replayState struct {
 	Version   int                  `json:"version"`
 	Limits    *approval.CaseLimits `json:"limits,omitempty"`
 	Extension *approval.Extension  `json:"extension,omitempty"`
+	Due       *string              `json:"due"`
+	Card      string               `json:"card"`
+	Clock     *replayClock         `json:"clock,omitempty"`
 	Head      string               `json:"head,omitempty"`
 }
 
+// replayClock is the time limit of the final state.
+type replayClock struct {
+	At          string           `json:"at"`
+	Status      string           `json:"status"`
+	Due         string           `json:"due,omitempty"`
+	PromisedDue string           `json:"promisedDue,omitempty"`
+	Left        string           `json:"left,omitempty"`
+	Estimated   bool             `json:"estimated,omitempty"`
+	Step        *replayStepClock `json:"step,omitempty"`
+	Error       string           `json:"error,omitempty"`
+}
+
+type replayStepClock struct {
+	Step   string `json:"step"`
+	Status string `json:"status"`
+	Due    string `json:"due"`
+	Card   string `json:"card"`
+}
+
+func clockOf(c *approval.Case, at time.Time) (*replayClock, *string, string) {
+	rc := &replayClock{At: at.UTC().Format(time.RFC3339)}
+	tm, err := c.Timing(at)
+	if err != nil {
+		rc.Status, rc.Error = "unknown", err.Error()
+		return rc, nil, "none"
+	}
+	if tm.StepClock != nil {
+		rc.Step = &replayStepClock{Step: tm.Step, Status: tm.StepClock.Status.String(), Due: tm.StepClock.Due.String(), Card: tm.StepClock.Card.String()}
+	}
+	if !tm.Started {
+		rc.Status = "not-started"
+		return rc, nil, tm.Card().String()
+	}
+	rc.Status, rc.Due, rc.Left, rc.Estimated = tm.Legal.Status.String(), tm.Legal.Due.String(), tm.Legal.Left.String(), tm.Legal.Estimated
+	if !tm.Legal.PromisedDue.IsZero() {
+		rc.PromisedDue = tm.Legal.PromisedDue.String()
+	}
+	due := rc.Due
+	return rc, &due, tm.Legal.Card.String()
+}
+
 func (r *replayer) final() error {
-	st := replayState{Assignees: []string{}, Tasks: []approval.Task{}}
+	st := replayState{Assignees: []string{}, Tasks: []approval.Task{}, Card: "none"}
 	if r.caseID != "" {
 		c, err := r.e.Case(r.ctx, r.caseID)
 		if err != nil {
@@ -355,6 +423,11 @@ func (r *replayer) final() error {
 		}
 		st.Case, st.Status, st.Step, st.Decision, st.Accepted, st.Version = &c.ID, c.Status, c.Step, c.Decision, c.Accepted, c.Version
 		st.Limits, st.Extension, st.Head = &c.Limits, c.Extension, c.Head
+		at := r.readAt
+		if at.IsZero() {
+			at = r.clock.now()
+		}
+		st.Clock, st.Due, st.Card = clockOf(c, at)
 		for _, t := range c.PendingTasks() {
 			st.Assignees = append(st.Assignees, t.Assignee.String())
 			st.Tasks = append(st.Tasks, t)

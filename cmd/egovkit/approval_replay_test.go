@@ -49,6 +49,12 @@ func TestApprovalReplay(t *testing.T) {
 	assert.Equal(t, "granted", st["status"])
 	assert.Equal(t, map[string]any{"outcome": "granted", "reasons": []any{"符合年检条件"}, "by": "head1", "at": "2026-01-06T02:04:00Z"}, st["decision"])
 	assert.EqualValues(t, 12, st["version"])
+	// Accepted 2026-01-05, paused for 补正 on 01-05 (resubmitted the same
+	// day), extended by 10wd: 30 working days, over 元旦 and with the
+	// adjusted working Saturday 2026-02-14.
+	assert.Equal(t, "2026-02-14", st["due"])
+	assert.Equal(t, "none", st["card"])
+	assert.Equal(t, map[string]any{"at": "2026-01-06T02:04:00Z", "status": "done-on-time", "due": "2026-02-14", "promisedDue": "2026-01-26", "left": "29wd"}, st["clock"])
 
 	again := runR(t, "", "approval", "replay", "--def", sampleDef, "--commands", sampleScript, "--directory", sampleDirectory)
 	assert.Equal(t, r.stdout, again.stdout, "the output is the same on every run")
@@ -89,6 +95,55 @@ not json
 	assert.Equal(t, []any{"role:reviewer"}, st["assignees"])
 }
 
+// TestApprovalReplayClock: --at reads the clocks later, --calendar lays a
+// local schedule over China's.
+func TestApprovalReplayClock(t *testing.T) {
+	t.Parallel()
+	script := `{"cmd":"start","actor":"a","application":{"enterprise":"甲","orgId":"91500000MA5U7X3P0D","registeredCapital":1}}
+{"cmd":"accept","actor":"clerk1","at":"2026-03-02T09:00:00+08:00"}
+`
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		due   any
+		card  string
+		clock map[string]any
+	}{
+		{"at once", nil, "2026-03-30", "none", map[string]any{"at": "2026-03-02T01:00:00Z", "status": "running", "due": "2026-03-30", "promisedDue": "2026-03-23", "left": "20wd",
+			"step": map[string]any{"step": "review", "status": "running", "due": "2026-03-09", "card": "none"}}},
+		{"warning", []string{"--at", "2026-03-26T09:00:00+08:00"}, "2026-03-30", "warning", nil},
+		{"yellow", []string{"--at", "2026-03-31T09:00:00+08:00"}, "2026-03-30", "yellow", nil},
+		{"red", []string{"--at", "2026-04-20T09:00:00+08:00"}, "2026-03-30", "red", nil},
+		{"local holiday", []string{"--calendar", "cn,LOCAL"}, "2026-03-31", "none", nil},
+		{"before acceptance", []string{"--at", "2026-01-05T09:00:00+08:00"}, "2026-03-30", "none", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			local := filepath.Join(t.TempDir(), "local.json")
+			require.NoError(t, os.WriteFile(local, []byte(`{"region":"CN-CQ","year":2026,"source":{"title":"test local schedule"},
+				"holidays":[{"name":"test","from":"2026-03-10","to":"2026-03-10"}],"adjustedWorkdays":[]}`), 0o644))
+			args := []string{"approval", "replay", "--def", sampleDef, "--commands", "-"}
+			for _, a := range tc.args {
+				args = append(args, strings.ReplaceAll(a, "LOCAL", local))
+			}
+			r := runR(t, script, args...)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			_, st := splitReplay(t, r.stdout)
+			assert.Equal(t, tc.due, st["due"])
+			assert.Equal(t, tc.card, st["card"])
+			if tc.clock != nil {
+				assert.Equal(t, tc.clock, st["clock"])
+			}
+		})
+	}
+	// Not accepted: no due date yet.
+	r := runR(t, `{"cmd":"start","actor":"a","application":{"enterprise":"甲","orgId":"91500000MA5U7X3P0D","registeredCapital":1}}`, "approval", "replay", "--def", sampleDef, "--commands", "-")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	_, st := splitReplay(t, r.stdout)
+	assert.Nil(t, st["due"])
+	assert.Equal(t, "not-started", st["clock"].(map[string]any)["status"])
+}
+
 func TestApprovalReplayUsage(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -109,6 +164,9 @@ func TestApprovalReplayUsage(t *testing.T) {
 		{[]string{"approval", "replay", "--def", sampleDef, "--commands", sampleScript, "--directory", badDir}, exitUsage},
 		{[]string{"approval", "replay", "--def", sampleDef, "--commands", sampleScript, "--application", badDir + "x"}, exitUsage},
 		{[]string{"approval", "replay", "--help"}, exitOK},
+		{[]string{"approval", "replay", "--def", sampleDef, "--commands", sampleScript, "--at", "yesterday"}, exitUsage},
+		{[]string{"approval", "replay", "--def", sampleDef, "--commands", sampleScript, "--calendar", dir + "/missing.json"}, exitUsage},
+		{[]string{"approval", "replay", "--def", sampleDef, "--commands", sampleScript, "--calendar", badDir}, exitInvalid},
 	} {
 		r := runR(t, "", tt.args...)
 		assert.Equal(t, tt.code, r.code, "%v: %s", tt.args, r.stderr)
