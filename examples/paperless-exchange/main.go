@@ -299,7 +299,7 @@ func run() error {
 	if state[0].Document.Status != exchange.StatusReturned {
 		return fmt.Errorf("the letter is %s at NDRC, expected returned", state[0].State())
 	}
-	fmt.Printf("5. the economy commission returned the letter %s (its notes promise an attachment it lacks): NDRC sees %s, reason %q\n", letterDoc.DocNumber, state[0].State(), state[0].Document.Reason)
+	fmt.Printf("5. the economy commission returned the letter %s: NDRC sees %s, reason %q\n", letterDoc.DocNumber, state[0].State(), state[0].Document.Reason)
 
 	// The finance bureau publishes its data resource; NDRC holds a grant,
 	// the economy commission does not.
