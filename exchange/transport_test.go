@@ -66,7 +66,7 @@ type testNode struct {
 	decrypter *Decrypter
 }
 
-func newTestNode(t *testing.T, party Party, name string, alg pki.KeyAlgorithm) *testNode {
+func newTestNode(t testing.TB, party Party, name string, alg pki.KeyAlgorithm) *testNode {
 	t.Helper()
 	id := signature.Identity{Name: name, OrgID: party.OrgID}
 	tc, err := pki.NewTestChain(alg, id, pki.Options{})
@@ -93,13 +93,13 @@ type testNet struct {
 	now      time.Time
 }
 
-func newTestNet(t *testing.T, limits TransportLimits) *testNet {
+func newTestNet(t testing.TB, limits TransportLimits) *testNet {
 	return newTestNetWith(t, limits, nil)
 }
 
 // newTestNetWith runs the three nodes with receivers from recv (memory
 // receivers when nil).
-func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Receiver) *testNet {
+func newTestNetWith(t testing.TB, limits TransportLimits, recv func(p Party) Receiver) *testNet {
 	t.Helper()
 	n := buildTestNet(t)
 	for _, tn := range n.nodes {
@@ -122,7 +122,7 @@ func newTestNetWith(t *testing.T, limits TransportLimits, recv func(p Party) Rec
 
 // buildTestNet makes the three nodes' keys, certificates and listeners and
 // the operator's sealed directory listing them.
-func buildTestNet(t *testing.T) *testNet {
+func buildTestNet(t testing.TB) *testNet {
 	t.Helper()
 	n := &testNet{nodes: map[string]*testNode{}, now: time.Now().UTC()}
 	for _, m := range []struct {
