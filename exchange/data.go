@@ -166,8 +166,7 @@ func (n *Transport) Call(ctx context.Context, resource, mediaType string, body [
 	}
 	hreq.ContentLength = int64(len(line)) + 1 + int64(len(body))
 	hreq.Header.Set("Content-Type", MessageMediaType)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: n.clientTLSConfig(node.TLSCertificate), ForceAttemptHTTP2: true}}
-	defer client.CloseIdleConnections()
+	client := n.clientFor(node.TLSCertificate)
 	resp, err := client.Do(hreq)
 	if err != nil {
 		return nil, nil, err

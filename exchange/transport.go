@@ -129,6 +129,7 @@ type Transport struct {
 	mu        sync.Mutex
 	buckets   map[string]*bucket
 	resources map[string]ResourceHandler
+	clients   map[string]*http.Client // by the peer's pinned TLS certificate
 }
 
 // NewTransport checks a configuration and returns the transport.
@@ -159,7 +160,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Transport{cfg: cfg, limits: cfg.Limits.withDefaults(), now: now, buckets: map[string]*bucket{}, resources: map[string]ResourceHandler{}}, nil
+	return &Transport{cfg: cfg, limits: cfg.Limits.withDefaults(), now: now, buckets: map[string]*bucket{}, resources: map[string]ResourceHandler{}, clients: map[string]*http.Client{}}, nil
 }
 
 // ServerTLSConfig returns the TLS configuration for this node's server:
@@ -189,6 +190,37 @@ func (n *Transport) clientTLSConfig(want []byte) *tls.Config {
 			}
 			return nil
 		},
+	}
+}
+
+// clientFor returns the HTTP client for a peer whose TLS certificate the
+// directory pins to want, keeping its connections open between messages
+// (a TLS handshake per message would cost more than the message). A
+// certificate the directory replaces gets a new client; the old one closes
+// its idle connections.
+func (n *Transport) clientFor(want []byte) *http.Client {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if c, ok := n.clients[string(want)]; ok {
+		return c
+	}
+	if len(n.clients) >= 1024 { // certificates replaced many times over
+		for k, c := range n.clients {
+			c.CloseIdleConnections()
+			delete(n.clients, k)
+		}
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: n.clientTLSConfig(want), ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16}}
+	n.clients[string(want)] = c
+	return c
+}
+
+// Close closes the idle connections of the transport's clients.
+func (n *Transport) Close() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.clients {
+		c.CloseIdleConnections()
 	}
 }
 
@@ -502,8 +534,7 @@ func (n *Transport) Deliver(ctx context.Context, env *Envelope, to Party, payloa
 	}
 	req.ContentLength = int64(len(line)) + 1 + env.Payload.Size
 	req.Header.Set("Content-Type", MessageMediaType)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: n.clientTLSConfig(node.TLSCertificate), ForceAttemptHTTP2: true}}
-	defer client.CloseIdleConnections()
+	client := n.clientFor(node.TLSCertificate)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, nil, err
