@@ -16,22 +16,10 @@ func init() {
 }
 
 func runApproval(ctx context.Context, e *env, args []string) int {
-	const synopsis = "approval check [--json] DEF.json... | approval replay --def DEF.json --commands FILE.jsonl"
-	if len(args) == 0 {
-		fmt.Fprintf(e.stderr, "usage: egovkit %s\n", synopsis)
-		return exitUsage
-	}
-	switch args[0] {
-	case "check":
-		return runApprovalCheck(ctx, e, args[1:])
-	case "replay":
-		return runApprovalReplay(ctx, e, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stdout, "usage: egovkit %s\n\nSubcommands:\n  check   validate process definitions\n  replay  run a command script on one case and print the outcome\n\nRun \"egovkit approval check --help\" or \"egovkit approval replay --help\" for details.\n", synopsis)
-		return exitOK
-	}
-	fmt.Fprintf(e.stderr, "egovkit approval: unknown subcommand %q; expected check or replay\n", args[0])
-	return exitUsage
+	return dispatch(ctx, e, "approval", "approval check [--json] DEF.json...\n       egovkit approval replay --def DEF.json --commands FILE.jsonl", []subcommand{
+		{"check", "validate process definitions", runApprovalCheck},
+		{"replay", "run a command script on one case and print the outcome", runApprovalReplay},
+	}, args)
 }
 
 func runApprovalCheck(_ context.Context, e *env, args []string) int {

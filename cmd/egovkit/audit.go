@@ -15,22 +15,10 @@ func init() {
 }
 
 func runAudit(ctx context.Context, e *env, args []string) int {
-	const synopsis = "audit verify [--store URL] [FILE.jsonl|-]\n       egovkit audit export --store URL"
-	if len(args) == 0 {
-		fmt.Fprintf(e.stderr, "usage: egovkit %s\n", synopsis)
-		return exitUsage
-	}
-	switch args[0] {
-	case "verify":
-		return runAuditVerify(ctx, e, args[1:])
-	case "export":
-		return runAuditExport(ctx, e, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stdout, "usage: egovkit %s\n\nRun \"egovkit audit verify --help\" for details.\n", synopsis)
-		return exitOK
-	}
-	fmt.Fprintf(e.stderr, "egovkit audit: unknown subcommand %q; expected verify or export\n", args[0])
-	return exitUsage
+	return dispatch(ctx, e, "audit", "audit verify [--store URL] [FILE.jsonl|-]\n       egovkit audit export --store URL", []subcommand{
+		{"verify", "check a node's audit log and name the first broken entry", runAuditVerify},
+		{"export", "write a node's audit log as JSON Lines", runAuditExport},
+	}, args)
 }
 
 func runAuditVerify(ctx context.Context, e *env, args []string) int {

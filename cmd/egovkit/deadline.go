@@ -21,29 +21,16 @@ func init() {
 	})
 }
 
-const deadlineUsage = `usage: egovkit deadline due    --start DATE --limit N{wd|d} [--calendar cn|FILE] [--pause FROM/TO]... [--estimate]
+const deadlineSynopsis = `usage: egovkit deadline due    --start DATE --limit N{wd|d} [--calendar cn|FILE] [--pause FROM/TO]... [--estimate]
        egovkit deadline status --start DATE --limit N{wd|d} --now DATE [--done DATE]
                                [--warn-before N{wd|d}] [--red-after N{wd|d}] [--pause FROM/TO]... [--calendar cn|FILE]
-
-Run "egovkit deadline due --help" or "egovkit deadline status --help" for details.
 `
 
 func runDeadline(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, deadlineUsage)
-		return exitUsage
-	}
-	switch args[0] {
-	case "due":
-		return runDeadlineDue(ctx, e, args[1:])
-	case "status":
-		return runDeadlineStatus(ctx, e, args[1:])
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(e.stdout, deadlineUsage)
-		return exitOK
-	}
-	fmt.Fprintf(e.stderr, "egovkit deadline: unknown subcommand %q; expected due or status\n\n%s", args[0], deadlineUsage)
-	return exitUsage
+	return dispatch(ctx, e, "deadline", strings.TrimPrefix(strings.TrimSuffix(deadlineSynopsis, "\n"), "usage: egovkit "), []subcommand{
+		{"due", "the due date of a legal limit", runDeadlineDue},
+		{"status", "a case's supervision status on a date", runDeadlineStatus},
+	}, args)
 }
 
 const countingRules = `Counting follows 民法典 第二百零一条 to 第二百零三条: the day of the start is not

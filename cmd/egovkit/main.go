@@ -186,3 +186,44 @@ type repeated []string
 
 func (r *repeated) String() string     { return strings.Join(*r, ",") }
 func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+// subcommand is one word of a command group such as "egovkit pki ca".
+type subcommand struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) int
+}
+
+// dispatch runs the subcommand named by args[0] of the group. usage is
+// the group's synopsis lines (after "usage: egovkit "); with no
+// subcommand it goes to stderr (exit 2), with --help to stdout with the
+// subcommands' summaries (exit 0).
+func dispatch(ctx context.Context, e *env, group, usage string, subs []subcommand, args []string) int {
+	help := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: egovkit %s\n\nsubcommands:\n", usage)
+		names := make([]string, len(subs))
+		for i, s := range subs {
+			fmt.Fprintf(w, "  %-8s %s\n", s.name, s.summary)
+			names[i] = s.name
+		}
+		fmt.Fprintf(w, "\nRun \"egovkit %s SUBCOMMAND --help\" for its options.\n", group)
+	}
+	if len(args) == 0 {
+		help(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		help(e.stdout)
+		return exitOK
+	}
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, e, args[1:])
+		}
+		names[i] = s.name
+	}
+	fmt.Fprintf(e.stderr, "egovkit %s: unknown subcommand %q; expected one of %s\n", group, args[0], strings.Join(names, ", "))
+	return exitUsage
+}

@@ -22,23 +22,11 @@ func init() {
 const pkiSynopsis = "pki ca|issue|revoke [OPTIONS]"
 
 func runPKI(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintf(e.stderr, "usage: egovkit %s\nRun \"egovkit pki ca --help\" (or issue, revoke) for a subcommand's options.\n", pkiSynopsis)
-		return exitUsage
-	}
-	switch args[0] {
-	case "ca":
-		return runPKICA(e, args[1:])
-	case "issue":
-		return runPKIIssue(e, args[1:])
-	case "revoke":
-		return runPKIRevoke(e, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stdout, "usage: egovkit %s\n\n  ca      create a root CA: DIR/ca.key.pem, DIR/ca.cert.pem\n  issue   issue a seal certificate: DIR/key.pem, DIR/cert.pem, DIR/chain.pem\n  revoke  add a certificate to the CA's DIR/crl.pem\n\nRun \"egovkit pki SUBCOMMAND --help\" for its options.\n", pkiSynopsis)
-		return exitOK
-	}
-	fmt.Fprintf(e.stderr, "egovkit pki: unknown subcommand %q; expected ca, issue or revoke\n", args[0])
-	return exitUsage
+	return dispatch(ctx, e, "pki", pkiSynopsis, []subcommand{
+		{"ca", "create a root CA: DIR/ca.key.pem, DIR/ca.cert.pem", func(_ context.Context, e *env, args []string) int { return runPKICA(e, args) }},
+		{"issue", "issue a seal certificate: DIR/key.pem, DIR/cert.pem, DIR/chain.pem", func(_ context.Context, e *env, args []string) int { return runPKIIssue(e, args) }},
+		{"revoke", "add a certificate to the CA's DIR/crl.pem", func(_ context.Context, e *env, args []string) int { return runPKIRevoke(e, args) }},
+	}, args)
 }
 
 const algHelp = "key algorithm: ed25519, p256, rsa (2048-bit RSA-PSS) or sm2 (SM2 with SM3)"
