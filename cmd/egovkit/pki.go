@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -272,21 +273,13 @@ func validity(nb, na string) (pki.Options, error) {
 }
 
 func loadCA(dir string) (*pki.CA, error) {
-	keyPEM, err := os.ReadFile(filepath.Join(dir, "ca.key.pem"))
+	key, err := readPrivateKey(filepath.Join(dir, "ca.key.pem"))
 	if err != nil {
 		return nil, err
 	}
-	key, err := signature.ParsePrivateKeyPEM(keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, "ca.key.pem"), err)
-	}
-	certPEM, err := os.ReadFile(filepath.Join(dir, "ca.cert.pem"))
+	certs, err := readCertificates(filepath.Join(dir, "ca.cert.pem"))
 	if err != nil {
 		return nil, err
-	}
-	certs, err := signature.ParseCertificatesPEM(certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, "ca.cert.pem"), err)
 	}
 	if eq, ok := key.Public().(interface{ Equal(any) bool }); ok && !eq.Equal(certs[0].PublicKey) {
 		return nil, fmt.Errorf("%s does not hold the key of %s", filepath.Join(dir, "ca.key.pem"), filepath.Join(dir, "ca.cert.pem"))
@@ -342,4 +335,32 @@ func writeFiles(dir string, force bool, files map[string]fileContent) error {
 		}
 	}
 	return nil
+}
+
+// readPrivateKey reads a PEM private key file; a parse error names the file
+// (a read error does already).
+func readPrivateKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := signature.ParsePrivateKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return key, nil
+}
+
+// readCertificates reads a PEM certificate file (one or a chain); a parse
+// error names the file.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := signature.ParseCertificatesPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return certs, nil
 }

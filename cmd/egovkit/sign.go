@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/egovkit/egovkit/signature"
@@ -47,24 +46,14 @@ timestamp.`)
 	if err != nil {
 		return usageError(e, fs, "%v", err)
 	}
-	keyPEM, err := os.ReadFile(*keyFile)
+	key, err := readPrivateKey(*keyFile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "egovkit sign: %v\n", err)
 		return exitUsage
 	}
-	key, err := signature.ParsePrivateKeyPEM(keyPEM)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "egovkit sign: %s: %v\n", *keyFile, err)
-		return exitUsage
-	}
-	chainPEM, err := os.ReadFile(*chainFile)
+	chain, err := readCertificates(*chainFile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "egovkit sign: %v\n", err)
-		return exitUsage
-	}
-	chain, err := signature.ParseCertificatesPEM(chainPEM)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "egovkit sign: %s: %v\n", *chainFile, err)
 		return exitUsage
 	}
 	opts := []signature.SignerOption{signature.WithSigningUserID([]byte(*uid))}

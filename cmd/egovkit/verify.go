@@ -56,14 +56,9 @@ usage or I/O errors (including unreadable roots or CRLs).`)
 	if err != nil {
 		return usageError(e, fs, "%v", err)
 	}
-	rootsPEM, err := os.ReadFile(*rootsFile)
+	roots, err := readCertificates(*rootsFile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "egovkit verify: %v\n", err)
-		return exitUsage
-	}
-	roots, err := signature.ParseCertificatesPEM(rootsPEM)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "egovkit verify: %s: %v\n", *rootsFile, err)
 		return exitUsage
 	}
 	opts := []signature.VerifierOption{signature.WithUserID([]byte(*uid))}
