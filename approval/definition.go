@@ -196,22 +196,15 @@ func (e *DefinitionError) Rules() []string {
 	return out
 }
 
-type problems []schemacheck.Violation
+// problems collects a definition's violations.
+type problems = schemacheck.List
 
-func (ps *problems) add(ptr, rule, format string, args ...any) {
-	*ps = append(*ps, schemacheck.Violation{Pointer: ptr, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
-
-func (ps problems) err() error {
+// definitionError returns nil or the problems as a *DefinitionError.
+func definitionError(ps problems) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	sorted := schemacheck.Sort(ps)
-	out := make([]Violation, len(sorted))
-	for i, v := range sorted {
-		out[i] = Violation(v)
-	}
-	return &DefinitionError{Violations: out}
+	return &DefinitionError{Violations: schemacheck.Sorted[Violation](ps)}
 }
 
 // ParseDefinition reads a process definition strictly, validates it against
@@ -249,7 +242,7 @@ func ParseDefinition(r io.Reader) (*Definition, error) {
 		return nil, fmt.Errorf("approval: decoding definition: %w", err)
 	}
 	d.check(tree, &ps)
-	if err := ps.err(); err != nil {
+	if err := definitionError(ps); err != nil {
 		return nil, err
 	}
 	out, err := d.MarshalJSON()
@@ -299,29 +292,29 @@ func (d *Definition) check(tree any, ps *problems) {
 			continue
 		}
 		if _, dup := d.steps[s.ID]; dup {
-			ps.add(stepPtr(i)+"/id", "approval.step.duplicate-id", "step id %q is used by an earlier step; expected each step id once", s.ID)
+			ps.Add(stepPtr(i)+"/id", "approval.step.duplicate-id", "step id %q is used by an earlier step; expected each step id once", s.ID)
 			continue
 		}
 		d.steps[s.ID] = s
 	}
 	if d.Start != "" && d.steps[d.Start] == nil {
-		ps.add("/start", "approval.start.unknown-step", "start step %q is not defined; expected one of the ids in steps", d.Start)
+		ps.Add("/start", "approval.start.unknown-step", "start step %q is not defined; expected one of the ids in steps", d.Start)
 	}
 	legalN, legalUnit, legalOK := parseLimit(d.Limits.Legal)
 	within := func(ptr, what, limit string) {
 		n, unit, ok := parseLimit(limit)
 		if ok && legalOK && unit == legalUnit && n > legalN {
-			ps.add(ptr, "approval.limit.exceeds-legal", "%s %s is longer than the legal limit %s; expected at most %s", what, limit, d.Limits.Legal, d.Limits.Legal)
+			ps.Add(ptr, "approval.limit.exceeds-legal", "%s %s is longer than the legal limit %s; expected at most %s", what, limit, d.Limits.Legal, d.Limits.Legal)
 		}
 	}
 	within("/limits/promised", "the promised limit (承诺时限)", d.Limits.Promised)
 	// The clocks count an extension in the legal limit's unit, and do not
 	// mix hours with days.
 	if _, unit, ok := parseLimit(d.Limits.Extension); ok && legalOK && unit != legalUnit {
-		ps.add("/limits/extension", "approval.limit.extension-unit", "the extension %s is not in the legal limit's unit (%s); expected a number of %s", d.Limits.Extension, d.Limits.Legal, legalUnit)
+		ps.Add("/limits/extension", "approval.limit.extension-unit", "the extension %s is not in the legal limit's unit (%s); expected a number of %s", d.Limits.Extension, d.Limits.Legal, legalUnit)
 	}
 	if _, unit, ok := parseLimit(d.Limits.Promised); ok && legalOK && (unit == "h") != (legalUnit == "h") {
-		ps.add("/limits/promised", "approval.limit.unit-mix", "the promised limit %s and the legal limit %s mix hours and days; expected both in hours or both in days", d.Limits.Promised, d.Limits.Legal)
+		ps.Add("/limits/promised", "approval.limit.unit-mix", "the promised limit %s and the legal limit %s mix hours and days; expected both in hours or both in days", d.Limits.Promised, d.Limits.Legal)
 	}
 
 	for i := range d.Steps {
@@ -333,7 +326,7 @@ func (d *Definition) check(tree any, ps *problems) {
 		if as, ok := m["applicationSchema"].(map[string]any); ok {
 			s, err := schemacheck.Compile("urn:egovkit:approval:"+d.ID+":"+strconv.Itoa(d.Version)+":application", as, "approval.application")
 			if err != nil {
-				ps.add("/applicationSchema", "approval.application-schema.invalid", "the application schema does not compile: %v; expected a self-contained JSON Schema (draft 2020-12)", err)
+				ps.Add("/applicationSchema", "approval.application-schema.invalid", "the application schema does not compile: %v; expected a self-contained JSON Schema (draft 2020-12)", err)
 			}
 			d.appSchema = s
 		}
@@ -344,60 +337,60 @@ func (d *Definition) checkStep(i int, ps *problems, within func(ptr, what, limit
 	s := &d.Steps[i]
 	p := stepPtr(i)
 	if len(s.Assignees) == 0 {
-		ps.add(p+"/assignees", "approval.step.no-assignee", "step %q has no assignee; expected at least one user, role or org", s.ID)
+		ps.Add(p+"/assignees", "approval.step.no-assignee", "step %q has no assignee; expected at least one user, role or org", s.ID)
 	}
 	switch s.Mode {
 	case ModeSingle:
 		if len(s.Assignees) > 1 {
-			ps.add(p+"/assignees", "approval.step.single-assignee", "step %q is single but names %d assignees; expected one, or mode all, any, sequential or quorum", s.ID, len(s.Assignees))
+			ps.Add(p+"/assignees", "approval.step.single-assignee", "step %q is single but names %d assignees; expected one, or mode all, any, sequential or quorum", s.ID, len(s.Assignees))
 		}
 	case ModeQuorum:
 		// Each assignee is one task (a role or an organisation is one
 		// task that any of its members completes), so k counts assignees.
 		switch n := len(s.Assignees); {
 		case s.Quorum == 0:
-			ps.add(p+"/quorum", "approval.step.quorum-missing", "step %q has mode quorum but no quorum; expected the number k of approvals that decide", s.ID)
+			ps.Add(p+"/quorum", "approval.step.quorum-missing", "step %q has mode quorum but no quorum; expected the number k of approvals that decide", s.ID)
 		case n > 0 && s.Quorum > n:
-			ps.add(p+"/quorum", "approval.step.quorum-range", "step %q needs %d approvals from %d assignees; expected a quorum of at most %d", s.ID, s.Quorum, n, n)
+			ps.Add(p+"/quorum", "approval.step.quorum-range", "step %q needs %d approvals from %d assignees; expected a quorum of at most %d", s.ID, s.Quorum, n, n)
 		}
 	}
 	if s.Quorum != 0 && s.Mode != ModeQuorum {
-		ps.add(p+"/quorum", "approval.step.quorum-mode", "step %q has a quorum but mode %q; expected mode quorum, or no quorum", s.ID, s.Mode)
+		ps.Add(p+"/quorum", "approval.step.quorum-mode", "step %q has a quorum but mode %q; expected mode quorum, or no quorum", s.ID, s.Mode)
 	}
 	within(p+"/limit", "the step limit of "+strconv.Quote(s.ID), s.Limit)
 	if s.IsDecision() {
 		if len(s.Next) > 0 {
-			ps.add(p+"/next", "approval.step.decision-next", "decision step %q has branches; expected none: the decision (决定) ends the case", s.ID)
+			ps.Add(p+"/next", "approval.step.decision-next", "decision step %q has branches; expected none: the decision (决定) ends the case", s.ID)
 		}
 		return
 	}
 	if len(s.Next) == 0 {
-		ps.add(p+"/next", "approval.step.no-next", "review step %q has no branches; expected next, or kind decision", s.ID)
+		ps.Add(p+"/next", "approval.step.no-next", "review step %q has no branches; expected next, or kind decision", s.ID)
 		return
 	}
 	for j := range s.Next {
 		b := &s.Next[j]
 		bp := p + "/next/" + strconv.Itoa(j)
 		if b.To != "" && d.steps[b.To] == nil {
-			ps.add(bp+"/to", "approval.branch.unknown-step", "branch to %q: no such step; expected one of the ids in steps", b.To)
+			ps.Add(bp+"/to", "approval.branch.unknown-step", "branch to %q: no such step; expected one of the ids in steps", b.To)
 		}
 		if b.When == "" {
 			if j != len(s.Next)-1 {
-				ps.add(bp, "approval.branch.unreachable", "branch %d of step %q has no condition, so the branches after it are never taken; expected the unconditional branch last", j, s.ID)
+				ps.Add(bp, "approval.branch.unreachable", "branch %d of step %q has no condition, so the branches after it are never taken; expected the unconditional branch last", j, s.ID)
 			}
 			continue
 		}
 		c, err := CompileCondition(b.When)
 		switch {
 		case errors.Is(err, ErrNotBoolean):
-			ps.add(bp+"/when", "approval.condition.not-boolean", "condition %q: %v", b.When, err)
+			ps.Add(bp+"/when", "approval.condition.not-boolean", "condition %q: %v", b.When, err)
 		case err != nil:
-			ps.add(bp+"/when", "approval.condition.compile", "condition %q does not compile: %s; expected a CEL expression over application", b.When, oneLine(err.Error()))
+			ps.Add(bp+"/when", "approval.condition.compile", "condition %q does not compile: %s; expected a CEL expression over application", b.When, oneLine(err.Error()))
 		default:
 			b.cond = c
 		}
 		if j == len(s.Next)-1 {
-			ps.add(bp, "approval.branch.no-default", "the last branch of step %q has a condition, so a case can match none and stop; expected an unconditional last branch", s.ID)
+			ps.Add(bp, "approval.branch.no-default", "the last branch of step %q has a condition, so a case can match none and stop; expected an unconditional last branch", s.ID)
 		}
 	}
 }
@@ -448,7 +441,7 @@ func (d *Definition) checkFlow(ps *problems) {
 		}
 	}
 	if decisions == 0 {
-		ps.add("/steps", "approval.flow.no-decision", "no step has kind decision; expected a final decision step (决定) that ends the case")
+		ps.Add("/steps", "approval.flow.no-decision", "no step has kind decision; expected a final decision step (决定) that ends the case")
 	}
 	for i := range d.Steps {
 		s := &d.Steps[i]
@@ -457,9 +450,9 @@ func (d *Definition) checkFlow(ps *problems) {
 		}
 		switch {
 		case !reached[s.ID]:
-			ps.add(stepPtr(i), "approval.step.unreachable", "step %q cannot be reached from the start step %q; expected every step on some path from the start", s.ID, d.Start)
+			ps.Add(stepPtr(i), "approval.step.unreachable", "step %q cannot be reached from the start step %q; expected every step on some path from the start", s.ID, d.Start)
 		case !exits[s.ID] && decisions > 0:
-			ps.add(stepPtr(i), "approval.flow.no-exit", "from step %q no decision step can be reached: it is in a cycle with no exit; expected a path from every step to a decision", s.ID)
+			ps.Add(stepPtr(i), "approval.flow.no-exit", "from step %q no decision step can be reached: it is in a cycle with no exit; expected a path from every step to a decision", s.ID)
 		}
 	}
 }
@@ -474,12 +467,7 @@ func (d *Definition) ValidateApplication(application any) []Violation {
 	if d.appSchema == nil {
 		return nil
 	}
-	vs := schemacheck.Sort(d.appSchema.Validate(application))
-	out := make([]Violation, len(vs))
-	for i, v := range vs {
-		out[i] = Violation(v)
-	}
-	return out
+	return schemacheck.Sorted[Violation](d.appSchema.Validate(application))
 }
 
 // MarshalJSON writes the definition as it was defined.

@@ -79,26 +79,13 @@ func (e *ValidationError) Rules() []string {
 }
 
 // violations collects violations while a document is checked.
-type violations []Violation
+type violations = schemacheck.List
 
-func (vs *violations) add(pointer, rule, format string, args ...any) {
-	*vs = append(*vs, Violation{Pointer: pointer, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
-
-// err returns nil or a *ValidationError with the violations sorted into
-// document order and exact duplicates dropped.
-func (vs violations) err() error {
+// validationError returns nil or the violations, sorted into document
+// order and with exact duplicates dropped, as a *ValidationError.
+func validationError(vs violations) error {
 	if len(vs) == 0 {
 		return nil
 	}
-	in := make([]schemacheck.Violation, len(vs))
-	for i, v := range vs {
-		in[i] = schemacheck.Violation(v)
-	}
-	sorted := schemacheck.Sort(in)
-	out := make([]Violation, len(sorted))
-	for i, v := range sorted {
-		out[i] = Violation(v)
-	}
-	return &ValidationError{Violations: out}
+	return &ValidationError{Violations: schemacheck.Sorted[Violation](vs)}
 }

@@ -54,7 +54,7 @@ func FromTree(tree any) (*Document, error) {
 	schemaViolations(tree, &vs)
 	doc := documentOf(tree)
 	checkRules(doc, tree, &vs)
-	if err := vs.err(); err != nil {
+	if err := validationError(vs); err != nil {
 		return nil, err
 	}
 	return doc, nil

@@ -28,13 +28,13 @@ func checkClassification(doc *Document, m map[string]any, vs *violations) {
 		return
 	}
 	if c.Level == "" {
-		vs.add("/classification/level", "docdoc.classification.level-required", "classification has no level (密级); expected confidential, secret or topSecret (条例 第九条)")
+		vs.Add("/classification/level", "docdoc.classification.level-required", "classification has no level (密级); expected confidential, secret or topSecret (条例 第九条)")
 	}
 	if c.Period == "" {
-		vs.add("/classification/period", "docdoc.classification.period-required", "a classified document has no classification period (保密期限); expected a period such as \"10年\" (条例 第九条)")
+		vs.Add("/classification/period", "docdoc.classification.period-required", "a classified document has no classification period (保密期限); expected a period such as \"10年\" (条例 第九条)")
 	}
 	if _, has := m["copyNumber"]; !has {
-		vs.add("/copyNumber", "docdoc.classification.copy-number", "a classified document has no copy number (份号); expected six digits such as \"000001\" (条例 第九条; GB/T 9704-2012 7.2.1)")
+		vs.Add("/copyNumber", "docdoc.classification.copy-number", "a classified document has no copy number (份号); expected six digits such as \"000001\" (条例 第九条; GB/T 9704-2012 7.2.1)")
 	}
 }
 
@@ -43,14 +43,14 @@ func checkClassification(doc *Document, m map[string]any, vs *violations) {
 func checkUpward(doc *Document, m map[string]any, vs *violations) {
 	if doc.Type.Upward() {
 		if _, has := m["signers"]; !has {
-			vs.add("/signers", "docdoc.upward.signers", "a %s (%s) is an upward document (上行文) and must name its signers (签发人); expected signers with at least one name (条例 第九条)", doc.Type, doc.Type.Chinese())
+			vs.Add("/signers", "docdoc.upward.signers", "a %s (%s) is an upward document (上行文) and must name its signers (签发人); expected signers with at least one name (条例 第九条)", doc.Type, doc.Type.Chinese())
 		}
 	}
 	_, listed := m["mainRecipients"].([]any)
 	_, present := m["mainRecipients"]
 	if doc.Type == TypeRequest && (listed || !present) { // a wrong type is the schema's to report
 		if n := len(doc.MainRecipients); n != 1 {
-			vs.add("/mainRecipients", "docdoc.request.single-recipient", "a request (请示) has %d main recipients; expected exactly one (一文一事, 主送一个上级机关; 条例 第十五条), with others in cc", n)
+			vs.Add("/mainRecipients", "docdoc.request.single-recipient", "a request (请示) has %d main recipients; expected exactly one (一文一事, 主送一个上级机关; 条例 第十五条), with others in cc", n)
 		}
 	}
 }
@@ -66,7 +66,7 @@ func checkDocNumber(doc *Document, m map[string]any, vs *violations) {
 	}
 	_, problems := analyseDocNumber(s)
 	for _, p := range problems {
-		vs.add("/docNumber", p.Rule, "%s", p.Message)
+		vs.Add("/docNumber", p.Rule, "%s", p.Message)
 	}
 }
 
@@ -79,7 +79,7 @@ func checkOrgIDs(doc *Document, m map[string]any, vs *violations) {
 			}
 			want, _ := OrgIDCheckCharacter(o.OrgID[:17])
 			if o.OrgID[17] != want {
-				vs.add("/"+member+"/"+strconv.Itoa(i)+"/orgId", "docdoc.org-id.check-digit", "unified social credit identifier %q has check character %c; expected %c, computed from the first 17 characters with the weights of GB 32100-2015", o.OrgID, o.OrgID[17], want)
+				vs.Add("/"+member+"/"+strconv.Itoa(i)+"/orgId", "docdoc.org-id.check-digit", "unified social credit identifier %q has check character %c; expected %c, computed from the first 17 characters with the weights of GB 32100-2015", o.OrgID, o.OrgID[17], want)
 			}
 		}
 	}
@@ -92,7 +92,7 @@ func checkOrgIDs(doc *Document, m map[string]any, vs *violations) {
 			continue
 		}
 		if j, dup := seen[o.OrgID]; dup {
-			vs.add("/issuers/"+strconv.Itoa(i)+"/orgId", "docdoc.issuers.unique", "issuer %d has the same unified social credit identifier as issuer %d (%s); expected each organ once in a joint document (联合行文)", i, j, o.OrgID)
+			vs.Add("/issuers/"+strconv.Itoa(i)+"/orgId", "docdoc.issuers.unique", "issuer %d has the same unified social credit identifier as issuer %d (%s); expected each organ once in a joint document (联合行文)", i, j, o.OrgID)
 			continue
 		}
 		seen[o.OrgID] = i
@@ -104,7 +104,7 @@ func checkDates(doc *Document, vs *violations) {
 	date, dateOK := civilDate(doc.Date, "/date", vs)
 	printDate, printOK := civilDate(doc.PrintDate, "/printDate", vs)
 	if dateOK && printOK && date.After(printDate) {
-		vs.add("/printDate", "docdoc.date.after-print-date", "the date of writing (成文日期) %s is after the printing date (印发日期) %s; expected a printing date on or after the date of writing", doc.Date, doc.PrintDate)
+		vs.Add("/printDate", "docdoc.date.after-print-date", "the date of writing (成文日期) %s is after the printing date (印发日期) %s; expected a printing date on or after the date of writing", doc.Date, doc.PrintDate)
 	}
 }
 
@@ -116,7 +116,7 @@ func civilDate(s, ptr string, vs *violations) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil || s[:4] == "0000" {
-		vs.add(ptr, "docdoc.date.invalid", "%q is not a calendar date; expected a real date YYYY-MM-DD (month 01-12, a day that month has)", s)
+		vs.Add(ptr, "docdoc.date.invalid", "%q is not a calendar date; expected a real date YYYY-MM-DD (month 01-12, a day that month has)", s)
 		return time.Time{}, false
 	}
 	return t, true
@@ -142,7 +142,7 @@ func checkAttachments(doc *Document, m map[string]any, vs *violations) {
 	for i, a := range doc.Attachments {
 		p := "/attachments/" + strconv.Itoa(i) + "/name"
 		if a.Name == "." || a.Name == ".." {
-			vs.add(p, "docdoc.file-name.format", "attachment name %q is a directory reference; expected a file name", a.Name)
+			vs.Add(p, "docdoc.file-name.format", "attachment name %q is a directory reference; expected a file name", a.Name)
 			continue
 		}
 		if a.Name == "" {
@@ -150,13 +150,13 @@ func checkAttachments(doc *Document, m map[string]any, vs *violations) {
 		}
 		key := strings.ToLower(a.Name)
 		if j, dup := seen[key]; dup {
-			vs.add(p, "docdoc.attachments.unique-name", "attachment %d is named %q like attachment %d (%q); expected unique names, also ignoring case", i, a.Name, j, doc.Attachments[j].Name)
+			vs.Add(p, "docdoc.attachments.unique-name", "attachment %d is named %q like attachment %d (%q); expected unique names, also ignoring case", i, a.Name, j, doc.Attachments[j].Name)
 			continue
 		}
 		seen[key] = i
 	}
 	if doc.Body.File == "." || doc.Body.File == ".." {
-		vs.add("/body/file", "docdoc.file-name.format", "body file %q is a directory reference; expected a file name", doc.Body.File)
+		vs.Add("/body/file", "docdoc.file-name.format", "body file %q is a directory reference; expected a file name", doc.Body.File)
 	}
 
 	_, hasNotes := m["attachmentNotes"]
@@ -166,7 +166,7 @@ func checkAttachments(doc *Document, m map[string]any, vs *violations) {
 	case !hasNotes && !hasAttachments:
 		return
 	case len(notes) != len(atts):
-		vs.add("/attachmentNotes", "docdoc.attachment-notes.count", "%d attachment notes (附件说明) for %d attachments (附件); expected one note per attachment, in the same order (GB/T 9704-2012 7.3.4)", len(notes), len(atts))
+		vs.Add("/attachmentNotes", "docdoc.attachment-notes.count", "%d attachment notes (附件说明) for %d attachments (附件); expected one note per attachment, in the same order (GB/T 9704-2012 7.3.4)", len(notes), len(atts))
 		return
 	}
 	for i, note := range notes {
@@ -175,7 +175,7 @@ func checkAttachments(doc *Document, m map[string]any, vs *violations) {
 		}
 		if !noteMatches(note, atts[i].Name, i+1) {
 			base := strings.TrimSuffix(atts[i].Name, path.Ext(atts[i].Name))
-			vs.add("/attachmentNotes/"+strconv.Itoa(i), "docdoc.attachment-notes.name", "attachment note %d is %q but attachment %d is %q; expected the attachment's name, with or without its extension (%q), optionally numbered \"%d.\"", i+1, note, i+1, atts[i].Name, base, i+1)
+			vs.Add("/attachmentNotes/"+strconv.Itoa(i), "docdoc.attachment-notes.name", "attachment note %d is %q but attachment %d is %q; expected the attachment's name, with or without its extension (%q), optionally numbered \"%d.\"", i+1, note, i+1, atts[i].Name, base, i+1)
 		}
 	}
 }

@@ -34,7 +34,5 @@ func schemaViolations(tree any, vs *violations) {
 	if err != nil {
 		panic(err) // the embedded schema is tested; this is a build defect
 	}
-	for _, v := range s.Validate(tree) {
-		*vs = append(*vs, Violation(v))
-	}
+	*vs = append(*vs, s.Validate(tree)...)
 }

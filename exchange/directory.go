@@ -231,24 +231,19 @@ func ParseDirectory(data []byte) (*Directory, error) {
 		d.index(&vs)
 	}
 	if len(vs) > 0 {
-		sorted := schemacheck.Sort(vs)
-		out := make([]Violation, len(sorted))
-		for i, v := range sorted {
-			out[i] = Violation(v)
-		}
-		return nil, &DirectoryError{Violations: out}
+		return nil, &DirectoryError{Violations: schemacheck.Sorted[Violation](vs)}
 	}
 	return &d, nil
 }
 
 func (d *Directory) index(vs *violations) {
 	if !d.Expires.After(d.Issued.Time) {
-		vs.add("/expires", "exchange.time.order", "expires %s is not after issued %s; expected a later instant", d.Expires.Format(time.RFC3339), d.Issued.Format(time.RFC3339))
+		vs.Add("/expires", "exchange.time.order", "expires %s is not after issued %s; expected a later instant", d.Expires.Format(time.RFC3339), d.Issued.Format(time.RFC3339))
 	}
 	checkID := func(ptr, id string) {
 		want, err := docdoc.OrgIDCheckCharacter(id[:17])
 		if err == nil && id[17] != want {
-			vs.add(ptr, "exchange.org-id.check-digit", "unified social credit identifier %q has check character %c; expected %c (GB 32100-2015)", id, id[17], want)
+			vs.Add(ptr, "exchange.org-id.check-digit", "unified social credit identifier %q has check character %c; expected %c (GB 32100-2015)", id, id[17], want)
 		}
 	}
 	checkID("/operator/orgId", d.Operator.OrgID)
@@ -260,7 +255,7 @@ func (d *Directory) index(vs *violations) {
 		mp := "/members/" + strconv.Itoa(i)
 		checkID(mp+"/orgId", m.OrgID)
 		if _, dup := d.members[m.OrgID]; dup {
-			vs.add(mp+"/orgId", "exchange.directory.duplicate-member", "organ %s is listed twice; expected each member once", m.OrgID)
+			vs.Add(mp+"/orgId", "exchange.directory.duplicate-member", "organ %s is listed twice; expected each member once", m.OrgID)
 			continue
 		}
 		d.members[m.OrgID] = m
@@ -269,19 +264,19 @@ func (d *Directory) index(vs *violations) {
 			n := &m.Nodes[j]
 			np := mp + "/nodes/" + strconv.Itoa(j)
 			if nodes[n.ID] {
-				vs.add(np+"/id", "exchange.directory.duplicate-node", "node %q of %s is listed twice; expected each node once", n.ID, m.OrgID)
+				vs.Add(np+"/id", "exchange.directory.duplicate-node", "node %q of %s is listed twice; expected each node once", n.ID, m.OrgID)
 			}
 			nodes[n.ID] = true
 			var err error
 			if n.tls, err = signature.ParseCertificate(n.TLSCertificate); err != nil {
-				vs.add(np+"/tlsCertificate", "exchange.certificate.invalid", "not an X.509 certificate: %v; expected base64 of a DER certificate", err)
+				vs.Add(np+"/tlsCertificate", "exchange.certificate.invalid", "not an X.509 certificate: %v; expected base64 of a DER certificate", err)
 			}
 			if n.signing, err = signature.ParseCertificate(n.SigningCertificate); err != nil {
-				vs.add(np+"/signingCertificate", "exchange.certificate.invalid", "not an X.509 certificate: %v; expected base64 of a DER certificate", err)
+				vs.Add(np+"/signingCertificate", "exchange.certificate.invalid", "not an X.509 certificate: %v; expected base64 of a DER certificate", err)
 			}
 			if n.EncryptionKey != nil {
 				if n.encryption, err = parseEncryptionKey(n.EncryptionKey); err != nil {
-					vs.add(np+"/encryptionKey", "exchange.encryption-key.invalid", "%v; expected base64 of the DER SubjectPublicKeyInfo of an X25519 or SM2 key", err)
+					vs.Add(np+"/encryptionKey", "exchange.encryption-key.invalid", "%v; expected base64 of the DER SubjectPublicKeyInfo of an X25519 or SM2 key", err)
 				}
 			}
 		}
@@ -289,11 +284,11 @@ func (d *Directory) index(vs *violations) {
 			r := &m.Resources[j]
 			rp := mp + "/resources/" + strconv.Itoa(j)
 			if _, dup := d.resources[r.ID]; dup {
-				vs.add(rp+"/id", "exchange.directory.duplicate-resource", "resource %q is already published by %s; expected each resource id once in the directory", r.ID, d.resources[r.ID].member.OrgID)
+				vs.Add(rp+"/id", "exchange.directory.duplicate-resource", "resource %q is already published by %s; expected each resource id once in the directory", r.ID, d.resources[r.ID].member.OrgID)
 				continue
 			}
 			if !nodes[r.Node] {
-				vs.add(rp+"/node", "exchange.directory.resource-node", "resource %q is served by node %q, which %s does not have; expected one of its nodes", r.ID, r.Node, m.OrgID)
+				vs.Add(rp+"/node", "exchange.directory.resource-node", "resource %q is served by node %q, which %s does not have; expected one of its nodes", r.ID, r.Node, m.OrgID)
 			}
 			d.resources[r.ID] = resourceRef{member: m, resource: r}
 		}
@@ -301,20 +296,20 @@ func (d *Directory) index(vs *violations) {
 	for i, g := range d.DataGrants {
 		gp := "/dataGrants/" + strconv.Itoa(i)
 		if _, ok := d.resources[g.Resource]; !ok {
-			vs.add(gp+"/resource", "exchange.directory.unknown-resource", "grant for resource %q, which no member publishes; expected a published resource", g.Resource)
+			vs.Add(gp+"/resource", "exchange.directory.unknown-resource", "grant for resource %q, which no member publishes; expected a published resource", g.Resource)
 		}
 		if d.members[g.Consumer] == nil {
-			vs.add(gp+"/consumer", "exchange.directory.unknown-member", "grant to %s, which is not a member; expected a member organ", g.Consumer)
+			vs.Add(gp+"/consumer", "exchange.directory.unknown-member", "grant to %s, which is not a member; expected a member organ", g.Consumer)
 		}
 		d.data[[2]string{g.Resource, g.Consumer}] = true
 	}
 	for i, g := range d.DocumentGrants {
 		gp := "/documentGrants/" + strconv.Itoa(i)
 		if d.members[g.From] == nil {
-			vs.add(gp+"/from", "exchange.directory.unknown-member", "grant from %s, which is not a member; expected a member organ", g.From)
+			vs.Add(gp+"/from", "exchange.directory.unknown-member", "grant from %s, which is not a member; expected a member organ", g.From)
 		}
 		if g.To != "*" && d.members[g.To] == nil {
-			vs.add(gp+"/to", "exchange.directory.unknown-member", "grant to %s, which is not a member; expected a member organ or *", g.To)
+			vs.Add(gp+"/to", "exchange.directory.unknown-member", "grant to %s, which is not a member; expected a member organ or *", g.To)
 		}
 	}
 }

@@ -195,22 +195,16 @@ func (e *EnvelopeError) Rules() []string {
 	return out
 }
 
-type violations []schemacheck.Violation
+// violations collects an envelope's, a directory's or a payload's
+// violations.
+type violations = schemacheck.List
 
-func (vs *violations) add(ptr, rule, format string, args ...any) {
-	*vs = append(*vs, schemacheck.Violation{Pointer: ptr, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
-
-func (vs violations) err() error {
+// envelopeError returns nil or the violations as an *EnvelopeError.
+func envelopeError(vs violations) error {
 	if len(vs) == 0 {
 		return nil
 	}
-	sorted := schemacheck.Sort(vs)
-	out := make([]Violation, len(sorted))
-	for i, v := range sorted {
-		out[i] = Violation(v)
-	}
-	return &EnvelopeError{Violations: out}
+	return &EnvelopeError{Violations: schemacheck.Sorted[Violation](vs)}
 }
 
 var envelopeLimits = strictjson.Limits{MaxBytes: MaxEnvelopeSize, MaxDepth: MaxEnvelopeDepth}
@@ -245,7 +239,7 @@ func ParseEnvelopeBytes(data []byte) (*Envelope, error) {
 	var e Envelope
 	decodeLenient(data, tree, &e)
 	e.check(tree, &vs)
-	if err := vs.err(); err != nil {
+	if err := envelopeError(vs); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -294,7 +288,7 @@ func (e *Envelope) check(tree any, vs *violations) {
 		}
 		want, err := docdoc.OrgIDCheckCharacter(p.OrgID[:17])
 		if err == nil && p.OrgID[17] != want {
-			vs.add(ptr+"/orgId", "exchange.org-id.check-digit", "unified social credit identifier %q has check character %c; expected %c (GB 32100-2015)", p.OrgID, p.OrgID[17], want)
+			vs.Add(ptr+"/orgId", "exchange.org-id.check-digit", "unified social credit identifier %q has check character %c; expected %c (GB 32100-2015)", p.OrgID, p.OrgID[17], want)
 		}
 	}
 	checkParty("/sender", e.Sender)
@@ -303,17 +297,17 @@ func (e *Envelope) check(tree any, vs *violations) {
 		ptr := "/recipients/" + strconv.Itoa(i)
 		checkParty(ptr, p)
 		if j, dup := seen[p]; dup {
-			vs.add(ptr, "exchange.recipients.unique", "recipient %d (%s) repeats recipient %d; expected each recipient once", i, p, j)
+			vs.Add(ptr, "exchange.recipients.unique", "recipient %d (%s) repeats recipient %d; expected each recipient once", i, p, j)
 		}
 		seen[p] = i
 		if p == e.Sender && p.OrgID != "" {
-			vs.add(ptr, "exchange.recipients.sender", "recipient %d is the sender (%s); expected a message to other nodes", i, p)
+			vs.Add(ptr, "exchange.recipients.sender", "recipient %d is the sender (%s); expected a message to other nodes", i, p)
 		}
 	}
 	created, createdOK := instant(m, "created", vs)
 	expires, expiresOK := instant(m, "expires", vs)
 	if createdOK && expiresOK && !expires.After(created) {
-		vs.add("/expires", "exchange.time.order", "expires %s is not after created %s; expected a later instant", expires.Format(time.RFC3339), created.Format(time.RFC3339))
+		vs.Add("/expires", "exchange.time.order", "expires %s is not after created %s; expected a later instant", expires.Format(time.RFC3339), created.Format(time.RFC3339))
 	}
 	if !e.Kind.known() {
 		return
@@ -322,26 +316,26 @@ func (e *Envelope) check(tree any, vs *violations) {
 	_, hasResource := m["resource"]
 	switch {
 	case e.Kind.answers() && !hasReply:
-		vs.add("/replyTo", "exchange.reply-to.required", "a %s answers a message; expected replyTo with that message's id", e.Kind)
+		vs.Add("/replyTo", "exchange.reply-to.required", "a %s answers a message; expected replyTo with that message's id", e.Kind)
 	case !e.Kind.answers() && hasReply:
-		vs.add("/replyTo", "exchange.reply-to.unexpected", "a %s opens an exchange and answers nothing; expected no replyTo", e.Kind)
+		vs.Add("/replyTo", "exchange.reply-to.unexpected", "a %s opens an exchange and answers nothing; expected no replyTo", e.Kind)
 	}
 	_, hasType := m["documentType"]
 	switch {
 	case e.Kind == KindDocument && !hasType:
-		vs.add("/documentType", "exchange.document-type.required", "a document message names the document's type; expected documentType, such as notice")
+		vs.Add("/documentType", "exchange.document-type.required", "a document message names the document's type; expected documentType, such as notice")
 	case e.Kind != KindDocument && hasType:
-		vs.add("/documentType", "exchange.document-type.unexpected", "a %s carries no document; expected no documentType", e.Kind)
+		vs.Add("/documentType", "exchange.document-type.unexpected", "a %s carries no document; expected no documentType", e.Kind)
 	}
 	data := e.Kind == KindDataRequest || e.Kind == KindDataResponse
 	switch {
 	case data && !hasResource:
-		vs.add("/resource", "exchange.resource.required", "a %s names the data resource it calls; expected resource", e.Kind)
+		vs.Add("/resource", "exchange.resource.required", "a %s names the data resource it calls; expected resource", e.Kind)
 	case !data && hasResource:
-		vs.add("/resource", "exchange.resource.unexpected", "a %s calls no data resource; expected no resource", e.Kind)
+		vs.Add("/resource", "exchange.resource.unexpected", "a %s calls no data resource; expected no resource", e.Kind)
 	}
 	if e.Kind == KindDataRequest && len(e.Recipients) > 1 {
-		vs.add("/recipients", "exchange.data.single-recipient", "a dataRequest has %d recipients; expected one, the provider of the resource", len(e.Recipients))
+		vs.Add("/recipients", "exchange.data.single-recipient", "a dataRequest has %d recipients; expected one, the provider of the resource", len(e.Recipients))
 	}
 }
 
@@ -353,7 +347,7 @@ func instant(m map[string]any, key string, vs *violations) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		vs.add("/"+key, "exchange.time.invalid", "%q is not a real instant; expected RFC 3339 in UTC, such as 2025-03-18T08:30:00Z", s)
+		vs.Add("/"+key, "exchange.time.invalid", "%q is not a real instant; expected RFC 3339 in UTC, such as 2025-03-18T08:30:00Z", s)
 		return time.Time{}, false
 	}
 	return t, true

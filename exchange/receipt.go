@@ -137,12 +137,7 @@ var lifecycleLimits = strictjson.Limits{MaxBytes: MaxLifecyclePayload, MaxDepth:
 // into dst and lets check add the rules a schema cannot express.
 func parseLifecycle(data []byte, mediaType string, sch func() (*schemacheck.Schema, error), dst any, check func(vs *violations)) error {
 	fail := func(vs violations) error {
-		sorted := schemacheck.Sort(vs)
-		out := make([]Violation, len(sorted))
-		for i, v := range sorted {
-			out[i] = Violation(v)
-		}
-		return &PayloadError{MediaType: mediaType, Violations: out}
+		return &PayloadError{MediaType: mediaType, Violations: schemacheck.Sorted[Violation](vs)}
 	}
 	tree, err := strictjson.Parse(data, lifecycleLimits)
 	if err != nil {
@@ -194,25 +189,25 @@ func (r *Receipt) check(vs *violations) {
 	switch r.Status {
 	case ReceiptDelivered:
 		if r.At != nil || r.By != nil || r.Reason != "" {
-			vs.add("", "exchange.receipt.delivered-members", "a delivery receipt carries no at, by or reason; expected only status, messageId, received and digest")
+			vs.Add("", "exchange.receipt.delivered-members", "a delivery receipt carries no at, by or reason; expected only status, messageId, received and digest")
 		}
 	case ReceiptSignedFor:
 		if r.By == nil {
-			vs.add("/by", "exchange.receipt.signed-by-required", "a signedFor receipt names who signed for the document (签收人); expected by")
+			vs.Add("/by", "exchange.receipt.signed-by-required", "a signedFor receipt names who signed for the document (签收人); expected by")
 		}
 		if r.Reason != "" {
-			vs.add("/reason", "exchange.receipt.reason-unexpected", "a signedFor receipt gives no reason; expected reason only on returned")
+			vs.Add("/reason", "exchange.receipt.reason-unexpected", "a signedFor receipt gives no reason; expected reason only on returned")
 		}
 	case ReceiptReturned:
 		if strings.TrimSpace(r.Reason) == "" {
-			vs.add("/reason", "exchange.receipt.reason-required", "a returned document carries the reason it was returned (退回理由); expected a reason that is not blank")
+			vs.Add("/reason", "exchange.receipt.reason-required", "a returned document carries the reason it was returned (退回理由); expected a reason that is not blank")
 		}
 	}
 	if r.Status != ReceiptDelivered && r.At == nil {
-		vs.add("/at", "exchange.receipt.at-required", "a %s receipt says when; expected at", r.Status)
+		vs.Add("/at", "exchange.receipt.at-required", "a %s receipt says when; expected at", r.Status)
 	}
 	if r.At != nil && r.At.Before(r.Received.Time) {
-		vs.add("/at", "exchange.time.order", "at %s is before received %s; expected a document to be signed for or returned after it arrived", r.At.UTC().Format(timeLayout), r.Received.UTC().Format(timeLayout))
+		vs.Add("/at", "exchange.time.order", "at %s is before received %s; expected a document to be signed for or returned after it arrived", r.At.UTC().Format(timeLayout), r.Received.UTC().Format(timeLayout))
 	}
 }
 
@@ -223,7 +218,7 @@ func ParseNotice(data []byte) (*Notice, error) {
 	var n Notice
 	err := parseLifecycle(data, NoticeMediaType, noticeSchema, &n, func(vs *violations) {
 		if n.Note != "" && strings.TrimSpace(n.Note) == "" {
-			vs.add("/note", "exchange.notice.note-blank", "the note is blank; expected text, or no note")
+			vs.Add("/note", "exchange.notice.note-blank", "the note is blank; expected text, or no note")
 		}
 	})
 	if err != nil {

@@ -296,3 +296,27 @@ func atoi(s string) (int, bool) {
 	}
 	return n, true
 }
+
+// List collects violations while a document is checked.
+type List []Violation
+
+// Add appends a violation with a formatted message.
+func (l *List) Add(pointer, rule, format string, args ...any) {
+	*l = append(*l, Violation{Pointer: pointer, Rule: rule, Message: fmt.Sprintf(format, args...)})
+}
+
+// Sorted returns the violations in document order without duplicates (see
+// [Sort]) as a package's own exported violation type, which has the same
+// fields and JSON names.
+func Sorted[T ~struct {
+	Pointer string `json:"pointer"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}](vs []Violation) []T {
+	sorted := Sort(vs)
+	out := make([]T, len(sorted))
+	for i, v := range sorted {
+		out[i] = T(v)
+	}
+	return out
+}

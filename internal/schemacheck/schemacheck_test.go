@@ -68,3 +68,18 @@ func TestPointerOrder(t *testing.T) {
 	assert.Equal(t, []Violation{{Pointer: "/a", Rule: "x"}, {Pointer: "/a", Rule: "y"}, {Pointer: "/b"}}, vs)
 	assert.Nil(t, Sort(nil))
 }
+
+func TestListSorted(t *testing.T) {
+	t.Parallel()
+	type pub struct {
+		Pointer string `json:"pointer"`
+		Rule    string `json:"rule"`
+		Message string `json:"message"`
+	}
+	var l List
+	l.Add("/b", "r", "%d", 2)
+	l.Add("/a", "r", "%d", 1)
+	l.Add("/b", "r", "%d", 2)
+	assert.Equal(t, []pub{{"/a", "r", "1"}, {"/b", "r", "2"}}, Sorted[pub](l))
+	assert.Empty(t, Sorted[pub](nil))
+}
