@@ -49,6 +49,12 @@ type GatewayConfig struct {
 	Policy RetryPolicy
 	// Lease is how long a claimed outbox entry is this process's.
 	Lease time.Duration
+	// Concurrency is how many deliveries the outbox runs at once
+	// (DefaultConcurrency when zero).
+	Concurrency int
+	// OnDone, when set, learns each outbox entry's final outcome (see
+	// OutboxConfig.OnDone).
+	OnDone func(OutboxEntry)
 	// Limits bound what the node accepts.
 	Limits TransportLimits
 	// Now is the clock; time.Now when nil.
@@ -108,7 +114,8 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.outbox, err = NewOutbox(OutboxConfig{Store: cfg.Store, Spool: cfg.Spool, Transport: g.transport, Owner: cfg.Owner, Policy: cfg.Policy, Lease: cfg.Lease, Now: cfg.Now})
+	g.outbox, err = NewOutbox(OutboxConfig{Store: cfg.Store, Spool: cfg.Spool, Transport: g.transport, Owner: cfg.Owner, Policy: cfg.Policy, Lease: cfg.Lease, Now: cfg.Now,
+		Concurrency: cfg.Concurrency, OnDone: cfg.OnDone})
 	if err != nil {
 		return nil, err
 	}
@@ -157,44 +164,38 @@ func (g *Gateway) Serve(ctx context.Context, l net.Listener) error {
 	return err
 }
 
-// Run does the gateway's background work until ctx ends: it delivers due
-// outbox entries every poll interval and refreshes the directory every
-// refresh interval. Failures are logged and tried again at the next tick,
-// so that a database or platform outage does not stop the node. It
-// returns nil when ctx ends.
+// Run does the gateway's background work until ctx ends: it delivers
+// outbox entries as they are stored and as retries come due (at least
+// every poll interval; see [Outbox.Run]), and refreshes the directory
+// every refresh interval. Failures are logged and tried again later, so
+// that a database or platform outage does not stop the node. It returns
+// nil when ctx ends, once the deliveries in flight have ended.
 func (g *Gateway) Run(ctx context.Context, poll, refresh time.Duration) error {
 	if poll <= 0 || refresh <= 0 {
 		return errors.New("exchange: Run needs positive poll and refresh intervals")
 	}
-	pt, rt := time.NewTicker(poll), time.NewTicker(refresh)
-	defer pt.Stop()
-	defer rt.Stop()
-	for {
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		rt := time.NewTicker(refresh)
+		defer rt.Stop()
 		for {
-			n, err := g.outbox.DeliverDue(ctx, 100)
-			if err != nil {
-				if ctx.Err() == nil {
-					g.log.Error("exchange: delivering the outbox", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-rt.C:
+				if err := g.cfg.Directory.Refresh(ctx); err != nil && ctx.Err() == nil {
+					g.log.Warn("exchange: refreshing the directory; keeping the edition held", "err", err)
 				}
-				break
-			}
-			if n > 0 {
-				g.log.Info("exchange: delivered", "messages", n)
-			}
-			if n < 100 {
-				break
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-pt.C:
-		case <-rt.C:
-			if err := g.cfg.Directory.Refresh(ctx); err != nil && ctx.Err() == nil {
-				g.log.Warn("exchange: refreshing the directory; keeping the edition held", "err", err)
-			}
-		}
-	}
+	}()
+	defer func() { <-refreshed }()
+	_ = g.outbox.serve(ctx, poll, func(err error) bool {
+		g.log.Error("exchange: delivering the outbox", "err", err)
+		return true
+	})
+	return nil
 }
 
 // DeliverDue delivers the outbox entries due now, once each (see
@@ -408,9 +409,12 @@ func (g *Gateway) change(ctx context.Context, re *Envelope, mediaType string, bo
 	}
 	c.ReplyID, c.Enqueue = re.ID, entries
 	if _, err := g.cfg.Store.Change(ctx, c); err != nil {
-		os.Remove(path)
+		if path != "" {
+			os.Remove(path)
+		}
 		return err
 	}
+	g.outbox.signal()
 	return nil
 }
 
@@ -540,10 +544,9 @@ func (g *Gateway) Sent(ctx context.Context, messageID string) ([]RecipientState,
 type ReceivedDocument struct {
 	// Document is its business state; Peer is its sender.
 	Document DocumentState
-	// Envelope is the document's verified envelope; Payload the spooled
-	// payload's path (see [ReadPayload]).
+	// Envelope is the document's verified envelope; [Gateway.OpenPayload]
+	// opens its payload.
 	Envelope *Envelope
-	Payload  string
 	Received time.Time
 	// Reply is the delivery of the receipt this node sent when it signed
 	// for or returned the document, one entry per recipient (the sender).
@@ -556,7 +559,7 @@ func (g *Gateway) Received(ctx context.Context, messageID string) (ReceivedDocum
 	if err != nil {
 		return ReceivedDocument{}, err
 	}
-	rd := ReceivedDocument{Document: st, Envelope: env, Payload: in.PayloadPath, Received: in.Received}
+	rd := ReceivedDocument{Document: st, Envelope: env, Received: in.Received}
 	if st.ReplyID != "" && (st.Status == StatusSignedFor || st.Status == StatusReturned) {
 		rd.Reply, err = g.cfg.Store.Outbox(ctx, st.ReplyID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -643,15 +646,12 @@ func (g *Gateway) receiveLifecycle(ctx context.Context, env *Envelope, payload i
 	if about != env.ReplyTo {
 		return false, refusePayload("exchange.refused.reply-to", "the payload is about %s, the envelope answers %s; expected the same message", about, env.ReplyTo)
 	}
-	path, _, err := g.cfg.Spool.Write(env.ID+".in", bytes.NewReader(body))
-	if err != nil {
-		return false, err
-	}
 	raw, err := Marshal(env)
 	if err != nil {
 		return false, err
 	}
-	c.Received = &InboxEntry{MessageID: env.ID, Sender: env.Sender, Kind: env.Kind, Envelope: raw, PayloadPath: path, Received: g.now()}
+	// MaxLifecyclePayload ≤ InlinePayloadMax: the body is kept inline.
+	c.Received = &InboxEntry{MessageID: env.ID, Sender: env.Sender, Kind: env.Kind, Envelope: raw, Payload: body, Received: g.now()}
 	_, err = g.cfg.Store.Change(ctx, c)
 	switch {
 	case errors.Is(err, ErrDuplicate):

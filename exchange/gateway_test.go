@@ -22,20 +22,37 @@ import (
 // with its own SQLite store and spool, on the clock.
 func newTestGateways(t *testing.T, clock *fakeClock) (*testNet, map[string]*Gateway) {
 	t.Helper()
+	dir := t.TempDir()
+	return newGatewaysWith(t, clock.now, func(org string) Store {
+		store, err := OpenStore(context.Background(), "sqlite:"+filepath.Join(dir, org+".db"))
+		require.NoError(t, err)
+		return store
+	}, nil)
+}
+
+// newGatewaysWith runs a Gateway on each node of the test network, on
+// stores from open (closed when the test ends), spools in a temporary
+// directory and the clock now; configure, when set, adjusts each
+// gateway's configuration before it is made.
+func newGatewaysWith(t testing.TB, now func() time.Time, open func(org string) Store, configure func(*GatewayConfig)) (*testNet, map[string]*Gateway) {
+	t.Helper()
 	n := buildTestNet(t)
 	dir := t.TempDir()
 	gws := map[string]*Gateway{}
 	for org, tn := range n.nodes {
-		store, err := OpenStore(context.Background(), "sqlite:"+filepath.Join(dir, org+".db"))
-		require.NoError(t, err)
+		store := open(org)
 		t.Cleanup(func() { store.Close() })
 		spool, err := OpenSpool(filepath.Join(dir, org))
 		require.NoError(t, err)
-		keeper, err := NewDirectoryKeeper(func(context.Context) ([]byte, error) { return n.sealed, nil }, n.verifier, operatorID, clock.now)
+		keeper, err := NewDirectoryKeeper(func(context.Context) ([]byte, error) { return n.sealed, nil }, n.verifier, operatorID, now)
 		require.NoError(t, err)
 		require.NoError(t, keeper.Refresh(context.Background()))
-		g, err := NewGateway(GatewayConfig{Self: tn.party, Directory: keeper, Verifier: n.verifier, Signer: tn.signer, TLSCertificate: tn.tlsCert,
-			Store: store, Spool: spool, Now: clock.now, Decrypter: tn.decrypter, Policy: RetryPolicy{Base: time.Second, Max: time.Minute, Attempts: 5}})
+		cfg := GatewayConfig{Self: tn.party, Directory: keeper, Verifier: n.verifier, Signer: tn.signer, TLSCertificate: tn.tlsCert,
+			Store: store, Spool: spool, Now: now, Decrypter: tn.decrypter, Policy: RetryPolicy{Base: time.Second, Max: time.Minute, Attempts: 5}}
+		if configure != nil {
+			configure(&cfg)
+		}
+		g, err := NewGateway(cfg)
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -180,7 +197,7 @@ func TestGatewayRecallAndUrge(t *testing.T) {
 	// A retried urge (the same message again) is recorded once.
 	entries, err := sender.Store().Outbox(ctx, urge.ID)
 	require.NoError(t, err)
-	f, err := os.Open(entries[0].PayloadPath)
+	f, err := openPayload(entries[0].Payload, entries[0].PayloadPath)
 	require.NoError(t, err)
 	stored, err := ParseEnvelopeBytes(entries[0].Envelope)
 	require.NoError(t, err)
@@ -342,9 +359,12 @@ func TestGatewayEncryptedDocument(t *testing.T) {
 		assert.True(t, bytes.Equal(plain, got))
 		in, err := c.to.Store().Inbox(ctx, env.ID)
 		require.NoError(t, err)
-		stored, err := os.ReadFile(in.PayloadPath)
+		rc, err = ReadPayload(in)
 		require.NoError(t, err)
-		assert.False(t, bytes.Contains(stored, []byte("机密")), "the spool holds ciphertext")
+		stored, err := io.ReadAll(rc)
+		rc.Close()
+		require.NoError(t, err)
+		assert.False(t, bytes.Contains(stored, []byte("机密")), "the store holds ciphertext")
 		var h struct{ Suite Suite }
 		require.NoError(t, json.Unmarshal(stored[:bytes.IndexByte(stored, '\n')], &h))
 		assert.Equal(t, c.suite, h.Suite)

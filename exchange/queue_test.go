@@ -18,7 +18,7 @@ import (
 	"github.com/egovkit/egovkit/internal/sqldb/sqldbtest"
 )
 
-func openTestStore(t *testing.T, open sqldbtest.Opener) Store {
+func openTestStore(t testing.TB, open sqldbtest.Opener) Store {
 	t.Helper()
 	s, err := newSQLStore(context.Background(), open())
 	require.NoError(t, err)

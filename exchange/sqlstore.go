@@ -16,8 +16,15 @@ import (
 // each is opened). Claims use FOR UPDATE SKIP LOCKED on PostgreSQL, so
 // several gateway processes of one organ deliver each entry once; SQLite
 // serialises writers.
+//
+// Writes from concurrent callers share commits (group commit): every
+// write waiting when a commit ends goes into the next one, each in a
+// savepoint of its own, so that N concurrent messages cost one sync of the
+// database log rather than N, and a write that fails fails alone. A write
+// returns once its commit is durable, as without grouping.
 type SQLStore struct {
-	db *sqldb.DB
+	db    *sqldb.DB
+	group *sqldb.Group
 }
 
 // OpenStore opens a store by database URL (sqlite:PATH or postgres://…)
@@ -90,33 +97,48 @@ func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	); err != nil {
 		return nil, fmt.Errorf("exchange: creating tables: %w", err)
 	}
-	if err := addAuditState(ctx, db); err != nil {
-		return nil, fmt.Errorf("exchange: migrating the audit table: %w", err)
+	// Columns added after the first release: the audit entries' document
+	// state, and inline payloads.
+	blob := "BLOB"
+	if db.Dialect == sqldb.Postgres {
+		blob = "BYTEA"
 	}
-	return &SQLStore{db: db}, nil
+	for _, c := range []struct{ table, column, def string }{
+		{"exchange_audit", "state", "TEXT NOT NULL DEFAULT ''"},
+		{"exchange_outbox", "payload", blob},
+		{"exchange_inbox", "payload", blob},
+	} {
+		if err := addColumn(ctx, db, c.table, c.column, c.def); err != nil {
+			return nil, fmt.Errorf("exchange: adding %s.%s: %w", c.table, c.column, err)
+		}
+	}
+	return &SQLStore{db: db, group: db.NewGroup(0)}, nil
 }
 
-// addAuditState adds the state column to an audit table created before
-// document states were recorded in it.
-func addAuditState(ctx context.Context, db *sqldb.DB) error {
+// addColumn adds a column to a table created before the column existed.
+func addColumn(ctx context.Context, db *sqldb.DB, table, column, def string) error {
 	if db.Dialect == sqldb.Postgres {
-		return db.Migrate(ctx, `ALTER TABLE exchange_audit ADD COLUMN IF NOT EXISTS state TEXT NOT NULL DEFAULT ''`)
+		return db.Migrate(ctx, `ALTER TABLE `+table+` ADD COLUMN IF NOT EXISTS `+column+` `+def)
 	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('exchange_audit') WHERE name = 'state'`).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `ALTER TABLE exchange_audit ADD COLUMN state TEXT NOT NULL DEFAULT ''`)
+		_, err := tx.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+def)
 		return err
 	})
 }
 
-// Close closes the database.
-func (s *SQLStore) Close() error { return s.db.Close() }
+// Close stops the group committer once its commit in progress has ended,
+// and closes the database.
+func (s *SQLStore) Close() error {
+	s.group.Close()
+	return s.db.Close()
+}
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
@@ -135,7 +157,7 @@ func parseParty(s string) (Party, error) {
 // Enqueue implements [Store].
 func (s *SQLStore) Enqueue(ctx context.Context, entries []OutboxEntry) error {
 	q := s.db.Rebind(enqueueSQL)
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.enqueueTx(ctx, tx, q, entries) })
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.enqueueTx(ctx, tx, q, entries) })
 	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
 	}
@@ -144,7 +166,7 @@ func (s *SQLStore) Enqueue(ctx context.Context, entries []OutboxEntry) error {
 
 func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, q string, entries []OutboxEntry) error {
 	for _, e := range entries {
-		if _, err := tx.ExecContext(ctx, q, e.MessageID, partyKey(e.Recipient), string(e.Envelope), e.PayloadPath, StatePending,
+		if _, err := tx.ExecContext(ctx, q, e.MessageID, partyKey(e.Recipient), string(e.Envelope), e.PayloadPath, inline(e.Payload), StatePending,
 			ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
 			return err
 		}
@@ -160,8 +182,16 @@ func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, q string, entries 
 	return nil
 }
 
-const enqueueSQL = `INSERT INTO exchange_outbox (message_id, recipient, envelope, payload_path, state, attempts, next_attempt, last_error, created, updated)
-VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, ?)`
+const enqueueSQL = `INSERT INTO exchange_outbox (message_id, recipient, envelope, payload_path, payload, state, attempts, next_attempt, last_error, created, updated)
+VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', ?, ?)`
+
+// inline is the value of a payload column: NULL for a spooled payload.
+func inline(p []byte) any {
+	if p == nil {
+		return nil
+	}
+	return p
+}
 
 type envMeta struct {
 	Kind         Kind   `json:"kind"`
@@ -182,16 +212,23 @@ VALUES (?, ?, ?, ?, ?, '', '', '', 0, '', 0, 0, ?, ?)`), id, string(role), party
 	return err
 }
 
-// inTx runs fn in a transaction, again when a concurrent audit append took
-// the same sequence number first (PostgreSQL, several processes).
-func (s *SQLStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// write runs fn in the next group commit, and again when a concurrent
+// audit append took the same sequence number first (PostgreSQL, several
+// processes).
+func (s *SQLStore) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.db.InTx(ctx, fn)
+		err := s.group.Do(ctx, fn)
 		if !errors.Is(err, errAuditRace) || attempt == 20 {
+			if errors.Is(err, sqldb.ErrGroupClosed) {
+				return ErrStoreClosed
+			}
 			return err
 		}
 	}
 }
+
+// ErrStoreClosed is returned by a store's writes after Close.
+var ErrStoreClosed = errors.New("exchange: the store is closed")
 
 var errAuditRace = errors.New("exchange: concurrent audit append")
 
@@ -265,14 +302,14 @@ func (s *SQLStore) Audit(ctx context.Context) ([]AuditEntry, error) {
 	return out, rows.Err()
 }
 
-const outboxColumns = "message_id, recipient, envelope, payload_path, state, attempts, next_attempt, last_error, receipt, created, updated"
+const outboxColumns = "message_id, recipient, envelope, payload_path, payload, state, attempts, next_attempt, last_error, receipt, created, updated"
 
 func scanOutbox(rows interface{ Scan(...any) error }) (OutboxEntry, error) {
 	var e OutboxEntry
 	var recipient, envelope string
 	var receipt sql.NullString
 	var next, created, updated int64
-	if err := rows.Scan(&e.MessageID, &recipient, &envelope, &e.PayloadPath, &e.State, &e.Attempts, &next, &e.LastError, &receipt, &created, &updated); err != nil {
+	if err := rows.Scan(&e.MessageID, &recipient, &envelope, &e.PayloadPath, &e.Payload, &e.State, &e.Attempts, &next, &e.LastError, &receipt, &created, &updated); err != nil {
 		return OutboxEntry{}, err
 	}
 	p, err := parseParty(recipient)
@@ -300,7 +337,8 @@ WHERE (message_id, recipient) IN (
 	ORDER BY next_attempt LIMIT ?` + lock + `)
 RETURNING ` + outboxColumns)
 	var out []OutboxEntry
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		out = out[:0]
 		rows, err := tx.QueryContext(ctx, q, owner, ms(now.Add(lease)), StatePending, ms(now), ms(now), max)
 		if err != nil {
 			return err
@@ -323,7 +361,7 @@ RETURNING ` + outboxColumns)
 
 // finish updates a claimed entry if owner still holds its lease.
 func (s *SQLStore) finish(ctx context.Context, e OutboxEntry, owner, set string, args ...any) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.finishTx(ctx, tx, e, owner, set, args...) })
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.finishTx(ctx, tx, e, owner, set, args...) })
 }
 
 func (s *SQLStore) finishTx(ctx context.Context, tx *sql.Tx, e OutboxEntry, owner, set string, args ...any) error {
@@ -346,7 +384,7 @@ WHERE message_id = ? AND recipient = ? AND lease_owner = ? AND state = ?`)
 
 // Delivered implements [Store].
 func (s *SQLStore) Delivered(ctx context.Context, e OutboxEntry, owner string, receipt []byte, now time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.finishTx(ctx, tx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, updated = ?", StateDelivered, string(receipt), ms(now)); err != nil {
 			return err
 		}
@@ -390,7 +428,7 @@ func (s *SQLStore) Outbox(ctx context.Context, messageID string) ([]OutboxEntry,
 
 // Accept implements [Store].
 func (s *SQLStore) Accept(ctx context.Context, e InboxEntry) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.acceptTx(ctx, tx, e) })
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.acceptTx(ctx, tx, e) })
 	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %s", ErrDuplicate, e.MessageID)
 	}
@@ -402,8 +440,8 @@ func (s *SQLStore) Inbox(ctx context.Context, messageID string) (InboxEntry, err
 	var e InboxEntry
 	var sender, kind, envelope string
 	var received int64
-	err := s.db.QueryRowContext(ctx, s.db.Rebind(`SELECT message_id, sender, kind, envelope, payload_path, received FROM exchange_inbox WHERE message_id = ?`), messageID).
-		Scan(&e.MessageID, &sender, &kind, &envelope, &e.PayloadPath, &received)
+	err := s.db.QueryRowContext(ctx, s.db.Rebind(`SELECT message_id, sender, kind, envelope, payload_path, payload, received FROM exchange_inbox WHERE message_id = ?`), messageID).
+		Scan(&e.MessageID, &sender, &kind, &envelope, &e.PayloadPath, &e.Payload, &received)
 	if errors.Is(err, sql.ErrNoRows) {
 		return InboxEntry{}, fmt.Errorf("%w: %s", ErrNotFound, messageID)
 	}
@@ -419,8 +457,8 @@ func (s *SQLStore) Inbox(ctx context.Context, messageID string) (InboxEntry, err
 }
 
 func (s *SQLStore) acceptTx(ctx context.Context, tx *sql.Tx, e InboxEntry) error {
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, received) VALUES (?, ?, ?, ?, ?, ?)`),
-		e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, ms(e.Received)); err != nil {
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, payload, received) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, inline(e.Payload), ms(e.Received)); err != nil {
 		return err
 	}
 	if err := s.audit(ctx, tx, AuditReceived, e.Envelope, e.MessageID, e.Sender, e.Received); err != nil {
@@ -491,7 +529,7 @@ func (s *SQLStore) Change(ctx context.Context, c Change) ([]DocumentState, error
 		lock = " FOR UPDATE"
 	}
 	var out []DocumentState
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
 		if c.Received != nil {
 			if err := s.acceptTx(ctx, tx, *c.Received); err != nil {

@@ -15,10 +15,15 @@ const (
 
 // OutboxEntry is one message to one recipient node.
 type OutboxEntry struct {
-	MessageID   string
-	Recipient   Party
-	Envelope    []byte // the signed envelope, sent as it is on every attempt
-	PayloadPath string // the spooled payload
+	MessageID string
+	Recipient Party
+	Envelope  []byte // the signed envelope, sent as it is on every attempt
+	// The payload is either held inline (Payload, for payloads of at most
+	// InlinePayloadMax bytes, which the store's commit makes durable) or
+	// spooled (PayloadPath, a file that was synced before the entry was
+	// stored).
+	Payload     []byte
+	PayloadPath string
 	State       string
 	Attempts    int
 	NextAttempt time.Time
@@ -30,13 +35,23 @@ type OutboxEntry struct {
 
 // InboxEntry is one accepted message.
 type InboxEntry struct {
-	MessageID   string
-	Sender      Party
-	Kind        Kind
-	Envelope    []byte
+	MessageID string
+	Sender    Party
+	Kind      Kind
+	Envelope  []byte
+	// The payload, inline (Payload) or spooled (PayloadPath), as in
+	// [OutboxEntry]; [ReadPayload] opens either.
+	Payload     []byte
 	PayloadPath string
 	Received    time.Time
 }
+
+// InlinePayloadMax is the largest payload an outbox or inbox keeps in the
+// store itself rather than in a spool file. An inline payload is durable
+// with the row that holds it, so a small message costs no file sync of its
+// own and shares its store's group commit with other messages; larger
+// payloads stream through the spool and are never held in memory.
+const InlinePayloadMax = 64 << 10
 
 // Store errors.
 var (

@@ -346,8 +346,8 @@ type receivedJSON struct {
 	DocumentType string           `json:"documentType"`
 	State        string           `json:"state"`
 	Received     time.Time        `json:"received"`
-	Payload      string           `json:"payload"`
 	MediaType    string           `json:"mediaType"`
+	Size         int64            `json:"size"`
 	By           *exchange.Person `json:"by,omitempty"`
 	Reason       string           `json:"reason,omitempty"`
 	At           *time.Time       `json:"at,omitempty"`
@@ -363,8 +363,8 @@ func receivedView(ctx context.Context, n *node, id string) (receivedJSON, error)
 		return receivedJSON{}, err
 	}
 	d := rd.Document
-	v := receivedJSON{ID: id, Sender: d.Peer.String(), DocumentType: d.DocumentType, State: string(d.Status), Received: rd.Received, Payload: rd.Payload,
-		MediaType: rd.Envelope.Payload.MediaType, By: optPerson(d.By), Reason: d.Reason, At: optTime(d.At), Urges: d.Urges, LastUrged: optTime(d.LastUrged)}
+	v := receivedJSON{ID: id, Sender: d.Peer.String(), DocumentType: d.DocumentType, State: string(d.Status), Received: rd.Received,
+		MediaType: rd.Envelope.Payload.MediaType, Size: rd.Envelope.Payload.Size, By: optPerson(d.By), Reason: d.Reason, At: optTime(d.At), Urges: d.Urges, LastUrged: optTime(d.LastUrged)}
 	if len(rd.Reply) > 0 {
 		v.Reply = rd.Reply[0].State
 	}

@@ -78,8 +78,8 @@ func TestGatewayCommands(t *testing.T) {
 		Recipients   []recipient
 	}
 	type received struct {
-		ID, Sender, State, Reason, Reply, Payload string
-		Urges                                     int
+		ID, Sender, State, Reason, Reply string
+		Urges                            int
 	}
 	sendDoc := func(path string) sent {
 		t.Helper()
@@ -117,7 +117,10 @@ func TestGatewayCommands(t *testing.T) {
 	got := inbox(s.ID)
 	assert.Equal(t, "awaiting", got.State)
 	assert.Equal(t, "11500000MB16089308/gw1", got.Sender)
-	payload, err := os.ReadFile(got.Payload)
+	saved := filepath.Join(t.TempDir(), "saved.egd")
+	r = runR(t, "", "inbox", "--config", finCfg, "--save", saved, s.ID)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	payload, err := os.ReadFile(saved)
 	require.NoError(t, err)
 	want, err := os.ReadFile(doc)
 	require.NoError(t, err)

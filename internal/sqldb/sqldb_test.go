@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -63,4 +65,72 @@ func TestOpen(t *testing.T) {
 	var sync int
 	require.NoError(t, db.QueryRow("PRAGMA synchronous").Scan(&sync))
 	assert.Equal(t, 2, sync, "FULL")
+}
+
+func TestGroup(t *testing.T) {
+	t.Parallel()
+	sqldbtest.ForEach(t, func(t *testing.T, open sqldbtest.Opener) {
+		ctx := context.Background()
+		db := open()
+		_, err := db.ExecContext(ctx, "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+		require.NoError(t, err)
+		g := db.NewGroup(16)
+		insert := db.Rebind("INSERT INTO kv (k, v) VALUES (?, ?)")
+		_, err = db.ExecContext(ctx, insert, "taken", "0")
+		require.NoError(t, err)
+		failed := errors.New("refused by the caller")
+		// 200 concurrent transactions: each writes two rows; every fifth
+		// collides with a stored key and every seventh fails after
+		// writing. Those fail alone, with nothing of theirs kept.
+		const n = 200
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = g.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+					if _, err := tx.ExecContext(ctx, insert, fmt.Sprintf("k%d", i), "a"); err != nil {
+						return err
+					}
+					key := fmt.Sprintf("x%d", i)
+					if i%5 == 4 {
+						key = "taken"
+					}
+					if _, err := tx.ExecContext(ctx, insert, key, "b"); err != nil {
+						return err
+					}
+					if i%7 == 6 {
+						return failed
+					}
+					return nil
+				})
+			})
+		}
+		wg.Wait()
+		want := map[string]bool{"taken": true}
+		for i, err := range errs {
+			switch {
+			case i%5 == 4:
+				assert.True(t, sqldb.IsUniqueViolation(err), "transaction %d: %v", i, err)
+			case i%7 == 6:
+				assert.ErrorIs(t, err, failed, "transaction %d", i)
+			default:
+				require.NoError(t, err, "transaction %d", i)
+				want[fmt.Sprintf("k%d", i)], want[fmt.Sprintf("x%d", i)] = true, true
+			}
+		}
+		rows, err := open().QueryContext(ctx, "SELECT k FROM kv")
+		require.NoError(t, err)
+		defer rows.Close()
+		got := map[string]bool{}
+		for rows.Next() {
+			var k string
+			require.NoError(t, rows.Scan(&k))
+			got[k] = true
+		}
+		require.NoError(t, rows.Err())
+		assert.Equal(t, want, got, "a second handle sees exactly the committed transactions")
+
+		g.Close()
+		assert.ErrorIs(t, g.Do(ctx, func(context.Context, *sql.Tx) error { return nil }), sqldb.ErrGroupClosed)
+	})
 }

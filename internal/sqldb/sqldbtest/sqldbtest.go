@@ -42,7 +42,7 @@ func ForEach(t *testing.T, f func(t *testing.T, open Opener)) {
 
 // SQLite returns an opener of a fresh SQLite file in t's temporary
 // directory.
-func SQLite(t *testing.T) Opener {
+func SQLite(t testing.TB) Opener {
 	path := filepath.Join(t.TempDir(), "test.db")
 	return func() *sqldb.DB {
 		db, err := sqldb.OpenSQLite(context.Background(), path)
@@ -57,7 +57,7 @@ func SQLite(t *testing.T) Opener {
 // Postgres returns an opener of a fresh schema in the test database, and
 // false when EGOVKIT_TEST_POSTGRES is not set. The schema is dropped when
 // the test ends.
-func Postgres(t *testing.T) (Opener, bool) {
+func Postgres(t testing.TB) (Opener, bool) {
 	dsn := os.Getenv(EnvPostgres)
 	if dsn == "" {
 		return nil, false

@@ -1,0 +1,172 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/egovkit/egovkit/docdoc"
+	"github.com/egovkit/egovkit/internal/sqldb/sqldbtest"
+)
+
+// sendPayload stores a document with payload for sending from g to to;
+// it may be called from any goroutine.
+func sendPayload(ctx context.Context, g *Gateway, payload []byte, to ...Party) (*Envelope, error) {
+	e := NewEnvelope(KindDocument, g.Self(), g.now())
+	e.Recipients = to
+	e.DocumentType = docdoc.TypeNotice
+	d, _, err := docdoc.ComputeDigest(bytes.NewReader(payload), docdoc.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	e.Payload = Payload{MediaType: docdoc.MediaType, Size: int64(len(payload)), Digest: d}
+	return e, g.Send(ctx, e, bytes.NewReader(payload))
+}
+
+// Many documents sent at once from several goroutines are delivered by a
+// running gateway concurrently, each exactly once, small payloads inline
+// in the stores and large ones through the spools, on both databases.
+func TestGatewayRunDeliversConcurrently(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, open func() Store) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		outcomes := map[string][]string{}
+		_, gws := newGatewaysWith(t, time.Now, func(string) Store { return open() }, func(c *GatewayConfig) {
+			c.Concurrency = 8
+			c.OnDone = func(e OutboxEntry) {
+				mu.Lock()
+				defer mu.Unlock()
+				outcomes[e.MessageID] = append(outcomes[e.MessageID], e.State)
+			}
+		})
+		sender, recv := gws[ndrc.OrgID], gws[finance.OrgID]
+		to := recv.Self()
+
+		runCtx, stop := context.WithCancel(ctx)
+		ran := make(chan error, 1)
+		go func() { ran <- sender.Run(runCtx, time.Minute, time.Hour) }()
+
+		const producers, each = 6, 20
+		payloads := map[string][]byte{}
+		var pmu sync.Mutex
+		var wg sync.WaitGroup
+		errs := make([]error, producers)
+		for p := range producers {
+			wg.Go(func() {
+				for i := range each {
+					size := 200 + i
+					if i%10 == 9 {
+						size = InlinePayloadMax + 1 + i // spooled
+					}
+					payload := bytes.Repeat([]byte{byte('a' + p)}, size)
+					env, err := sendPayload(ctx, sender, payload, to)
+					if err != nil {
+						errs[p] = err
+						return
+					}
+					pmu.Lock()
+					payloads[env.ID] = payload
+					pmu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		// Run was woken by each Send (its poll interval is a minute), so
+		// everything is delivered without waiting for a tick.
+		require.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(outcomes) == producers*each
+		}, 60*time.Second, 10*time.Millisecond, "deliveries outstanding")
+		stop()
+		require.NoError(t, <-ran)
+
+		for id, states := range outcomes {
+			assert.Equal(t, []string{StateDelivered}, states, "message %s reported once, delivered", id)
+		}
+		for id, want := range payloads {
+			in, err := recv.Store().Inbox(ctx, id)
+			require.NoError(t, err)
+			if len(want) > InlinePayloadMax {
+				assert.NotEmpty(t, in.PayloadPath, "a large payload is spooled")
+				assert.Nil(t, in.Payload)
+			} else {
+				assert.Empty(t, in.PayloadPath, "a small payload is kept inline")
+				assert.Len(t, in.Payload, len(want))
+			}
+			_, rc, err := recv.OpenPayload(ctx, id)
+			require.NoError(t, err)
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			require.NoError(t, err)
+			assert.Equal(t, sha256.Sum256(want), sha256.Sum256(got), "payload of %s", id)
+
+			rs, err := sender.Sent(ctx, id)
+			require.NoError(t, err)
+			require.Len(t, rs, 1)
+			assert.Equal(t, StateDelivered, rs[0].State())
+			assert.Equal(t, 1, rs[0].Attempts)
+			require.NotNil(t, rs[0].DeliveryReceipt)
+		}
+		for name, g := range map[string]*Gateway{"sender": sender, "recipient": recv} {
+			entries, err := g.Store().Audit(ctx)
+			require.NoError(t, err)
+			var buf bytes.Buffer
+			require.NoError(t, WriteAudit(&buf, entries))
+			n, err := VerifyAudit(&buf)
+			require.NoError(t, err, name)
+			// The sender: one sent and one receipt entry per message; the
+			// recipient: one received entry per message and a state
+			// entry for none.
+			want := producers * each
+			if name == "sender" {
+				want *= 2
+			}
+			assert.Equal(t, want, n, fmt.Sprintf("%s audit entries", name))
+		}
+	})
+}
+
+// forEachDatabase runs f on SQLite and on PostgreSQL (when
+// EGOVKIT_TEST_POSTGRES is set); each call of open returns a store on a
+// database of its own.
+func forEachDatabase(t *testing.T, f func(t *testing.T, open func() Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		f(t, func() Store { return openTestStore(t, sqldbtest.SQLite(t)) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		if os.Getenv(sqldbtest.EnvPostgres) == "" {
+			t.Skip(sqldbtest.EnvPostgres + " is not set")
+		}
+		f(t, func() Store {
+			open, _ := sqldbtest.Postgres(t)
+			return openTestStore(t, open)
+		})
+	})
+}
+
+// A store's writes after Close fail with ErrStoreClosed rather than hang.
+func TestStoreClosed(t *testing.T) {
+	t.Parallel()
+	s, err := OpenStore(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	err = s.Accept(context.Background(), InboxEntry{MessageID: "m", Sender: ndrc, Kind: KindDocument, Envelope: []byte(`{}`), Payload: []byte("x"), Received: time.Now()})
+	assert.ErrorIs(t, err, ErrStoreClosed)
+}
