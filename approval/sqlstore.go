@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/egovkit/egovkit/deadline"
@@ -25,43 +24,13 @@ import (
 // and pending tasks (approval_tasks) are written in the same transaction.
 type SQLStore struct {
 	db    *sqldb.DB
-	group *groupCommitter // SQLite: the group committer
-
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared once, so that appends do not parse SQL
-}
-
-// stmt returns the prepared statement of a ? query (rebound for the
-// dialect), bound to tx.
-func (s *SQLStore) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	s.mu.Lock()
-	st, ok := s.stmts[query]
-	s.mu.Unlock()
-	if !ok {
-		prepared, err := s.db.PrepareContext(ctx, s.db.Rebind(query))
-		if err != nil {
-			return nil, err
-		}
-		s.mu.Lock()
-		if old, raced := s.stmts[query]; raced {
-			prepared.Close()
-			prepared = old
-		} else {
-			s.stmts[query] = prepared
-		}
-		s.mu.Unlock()
-		st = prepared
-	}
-	return tx.StmtContext(ctx, st), nil
+	group *sqldb.Group      // concurrent appends share commits
+	st    *sqldb.Statements // prepared once, so that appends do not parse SQL
 }
 
 // exec runs a prepared ? query in tx.
 func (s *SQLStore) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
-	st, err := s.stmt(ctx, tx, query)
-	if err != nil {
-		return err
-	}
-	_, err = st.ExecContext(ctx, args...)
+	_, err := s.st.Exec(ctx, tx, query, args...)
 	return err
 }
 
@@ -138,7 +107,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*SQLStore, error) {
 }
 
 // newSQLStore creates the tables (sqldb.Migrate serialises concurrent
-// creators on PostgreSQL) and, on SQLite, starts the group committer.
+// creators on PostgreSQL) and starts the group committer.
 func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	var ddl []string
 	for _, stmt := range strings.Split(sqlSchema, ";") {
@@ -150,11 +119,7 @@ func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("approval: creating tables: %w", err)
 	}
-	s := &SQLStore{db: db, stmts: map[string]*sql.Stmt{}}
-	if db.Dialect == sqldb.SQLite {
-		s.startGroupCommit()
-	}
-	return s, nil
+	return &SQLStore{db: db, group: db.NewGroup(MaxGroupCommit), st: sqldb.NewStatements(db)}, nil
 }
 
 // timeText is a fixed-width UTC form, so that text order is time order.
@@ -170,30 +135,20 @@ func assigneeKind(a Assignee) (kind, value string) {
 	return "org", a.Org
 }
 
-// Append implements Store. On SQLite, appends from concurrent callers
-// are committed together (group commit): one transaction, so one sync to
-// disk, for every append waiting when the previous commit ends, each in a
-// savepoint of its own so that a conflict refuses only its own event. An
-// append returns once its transaction is committed.
+// Append implements Store. Appends from concurrent callers are committed
+// together (group commit, see internal/sqldb.Group): one transaction, so
+// one sync to disk, for every append waiting when the previous commit
+// ends, each in a savepoint of its own so that a conflict refuses only its
+// own event. An append returns once its transaction is committed.
 func (s *SQLStore) Append(ctx context.Context, r Record) error {
-	if s.group == nil {
-		err := s.db.InTx(ctx, func(tx *sql.Tx) error { return s.appendTx(ctx, tx, &r) })
-		if sqldb.IsUniqueViolation(err) {
-			return ErrVersionConflict
-		}
-		return err
-	}
-	req := &appendReq{r: &r, done: make(chan error, 1)}
-	select {
-	case s.group.reqs <- req:
-	case <-s.group.quit:
+	err := s.group.Do(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.appendTx(ctx, tx, &r) })
+	switch {
+	case errors.Is(err, sqldb.ErrGroupClosed):
 		return ErrStoreClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	case sqldb.IsUniqueViolation(err):
+		return ErrVersionConflict
 	}
-	// Once taken, the append is committed or refused whatever ctx says:
-	// the caller must learn which.
-	return <-req.done
+	return err
 }
 
 // ErrStoreClosed is returned by a store's methods after Close.
@@ -201,92 +156,6 @@ var ErrStoreClosed = errors.New("approval: store closed")
 
 // MaxGroupCommit is the most appends one group commit holds.
 const MaxGroupCommit = 256
-
-type appendReq struct {
-	r    *Record
-	done chan error
-}
-
-type groupCommitter struct {
-	reqs chan *appendReq
-	quit chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
-}
-
-func (s *SQLStore) startGroupCommit() {
-	g := &groupCommitter{reqs: make(chan *appendReq), quit: make(chan struct{})}
-	s.group = g
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		for {
-			var batch []*appendReq
-			select {
-			case req := <-g.reqs:
-				batch = append(batch, req)
-			case <-g.quit:
-				return
-			}
-		more:
-			for len(batch) < MaxGroupCommit {
-				select {
-				case req := <-g.reqs:
-					batch = append(batch, req)
-				default:
-					break more
-				}
-			}
-			s.commitGroup(batch)
-		}
-	}()
-}
-
-// commitGroup commits a batch of appends in one transaction.
-func (s *SQLStore) commitGroup(batch []*appendReq) {
-	ctx := context.Background()
-	errs := make([]error, len(batch))
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		for _, req := range batch {
-			req.done <- err
-		}
-		return
-	}
-	ok := false
-	for i, req := range batch {
-		if err := s.exec(ctx, tx, "SAVEPOINT approval_append"); err != nil {
-			errs[i] = err
-			continue
-		}
-		err := s.appendTx(ctx, tx, req.r)
-		if sqldb.IsUniqueViolation(err) {
-			err = ErrVersionConflict
-		}
-		if err != nil {
-			if rerr := s.exec(ctx, tx, "ROLLBACK TO approval_append"); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-		}
-		if rerr := s.exec(ctx, tx, "RELEASE approval_append"); rerr != nil && err == nil {
-			err = rerr
-		}
-		errs[i] = err
-		ok = ok || err == nil
-	}
-	if !ok {
-		_ = tx.Rollback()
-	} else if err := tx.Commit(); err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-	}
-	for i, req := range batch {
-		req.done <- errs[i]
-	}
-}
 
 // appendTx writes one record in a transaction.
 func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
@@ -301,11 +170,7 @@ func (s *SQLStore) appendTx(ctx context.Context, tx *sql.Tx, r *Record) error {
 	ev, sum := &r.Event, &r.Summary
 	if ev.Seq > 1 {
 		var one int
-		st, err := s.stmt(ctx, tx, "SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?")
-		if err != nil {
-			return err
-		}
-		err = st.QueryRowContext(ctx, ev.CaseID, ev.Seq-1).Scan(&one)
+		err := s.st.QueryRow(ctx, tx, "SELECT 1 FROM approval_events WHERE case_id = ? AND seq = ?", ev.CaseID, ev.Seq-1).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrVersionConflict
 		}
@@ -533,15 +398,6 @@ func (s *SQLStore) Groups(ctx context.Context) (roles, orgs []string, err error)
 // Close implements Store: it waits for the commit in progress, refuses
 // later appends with ErrStoreClosed, and closes the database.
 func (s *SQLStore) Close() error {
-	if g := s.group; g != nil {
-		g.once.Do(func() { close(g.quit) })
-		g.wg.Wait()
-	}
-	s.mu.Lock()
-	for _, st := range s.stmts {
-		st.Close()
-	}
-	s.stmts = map[string]*sql.Stmt{}
-	s.mu.Unlock()
-	return s.db.Close()
+	s.group.Close()
+	return errors.Join(s.st.Close(), s.db.Close())
 }

@@ -110,11 +110,17 @@ func (p RetryPolicy) delay(attempt int) time.Duration {
 }
 
 // Outbox is the durable sending side of a node: [Outbox.Send] returns once
-// the message is stored; [Outbox.DeliverDue] (or [Outbox.Run]) delivers
+// the message is stored; [Outbox.Run] (or [Outbox.DeliverDue]) delivers
 // stored messages with retries and dead-letters those it gives up on, where
 // [Outbox.State] shows them. Deliveries run concurrently, up to
 // OutboxConfig.Concurrency at once, so that many documents share the
 // sender's and the receiver's group commits.
+//
+// While Run runs, Send stores a message already leased to this outbox
+// and starts its first attempt at once, when a delivery slot is free: no
+// poll and no separate claim. A message sent when every slot is taken, a
+// retry, and a message whose process died before delivering it are
+// claimed from the store (the last once its lease has ended).
 type Outbox struct {
 	store       Store
 	spool       *Spool
@@ -126,6 +132,12 @@ type Outbox struct {
 	concurrency int
 	onDone      func(OutboxEntry)
 	wake        chan struct{}
+
+	slots    chan struct{}                   // one token per delivery in flight
+	inflight sync.WaitGroup                  // deliveries started by Run or Send
+	running  atomic.Pointer[context.Context] // Run's context while it runs
+	backlog  atomic.Bool                     // entries may be due that no slot took
+	errs     chan error                      // store errors of deliveries started by Run or Send
 }
 
 // DefaultConcurrency is how many deliveries an outbox runs at once when
@@ -141,7 +153,10 @@ type OutboxConfig struct {
 	Owner string
 	// Policy is the retry policy; DefaultRetryPolicy when zero.
 	Policy RetryPolicy
-	// Lease is how long a claimed entry is this worker's; 2 minutes when zero.
+	// Lease is how long a claimed entry is this worker's; 2 minutes when
+	// zero. It must be longer than a delivery attempt takes, or another
+	// worker may attempt the entry too (the recipient's inbox then
+	// recognises the duplicate).
 	Lease time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -173,7 +188,8 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 		cfg.Concurrency = DefaultConcurrency
 	}
 	return &Outbox{store: cfg.Store, spool: cfg.Spool, transport: cfg.Transport, owner: cfg.Owner, policy: cfg.Policy, lease: cfg.Lease, now: cfg.Now,
-		concurrency: cfg.Concurrency, onDone: cfg.OnDone, wake: make(chan struct{}, 1)}, nil
+		concurrency: cfg.Concurrency, onDone: cfg.OnDone, wake: make(chan struct{}, 1),
+		slots: make(chan struct{}, cfg.Concurrency), errs: make(chan error, cfg.Concurrency)}, nil
 }
 
 // signal tells a running outbox that entries may be due.
@@ -184,21 +200,71 @@ func (o *Outbox) signal() {
 	}
 }
 
+// trySlot takes a delivery slot if one is free.
+func (o *Outbox) trySlot() bool {
+	select {
+	case o.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// start runs the first or next attempt of a leased entry in the slot it
+// holds; env is the entry's envelope when the caller has it parsed.
+func (o *Outbox) start(ctx context.Context, e OutboxEntry, env *Envelope) {
+	o.inflight.Go(func() {
+		defer func() {
+			<-o.slots
+			if o.backlog.Load() {
+				o.signal() // a slot is free for what is waiting
+			}
+		}()
+		if _, err := o.attempt(ctx, e, env); err != nil && ctx.Err() == nil {
+			select {
+			case o.errs <- err:
+			default:
+			}
+		}
+	})
+}
+
 // Send signs env, spools its payload (checking it against env's size and
 // digest) and stores one outbox entry per recipient. It returns once they
-// are durable; delivery happens in DeliverDue.
+// are durable; delivery happens in Run (at once, when it runs and a slot
+// is free) or DeliverDue.
 func (o *Outbox) Send(ctx context.Context, env *Envelope, payload io.Reader) error {
 	entries, path, err := o.prepare(env, payload)
 	if err != nil {
 		return err
 	}
+	// Lease to this outbox, while it runs, the entries it has slots for.
+	var runCtx context.Context
+	leased := 0
+	if p := o.running.Load(); p != nil {
+		runCtx = *p
+		until := o.now().Add(o.lease)
+		for leased < len(entries) && o.trySlot() {
+			entries[leased].LeaseOwner, entries[leased].LeaseUntil = o.owner, until
+			leased++
+		}
+	}
 	if err := o.store.Enqueue(ctx, entries); err != nil {
+		for range leased {
+			<-o.slots
+		}
 		if !errors.Is(err, ErrDuplicate) && path != "" {
 			os.Remove(path)
 		}
 		return err
 	}
-	o.signal()
+	for _, e := range entries[:leased] {
+		o.start(runCtx, e, env)
+	}
+	if leased < len(entries) {
+		o.backlog.Store(true)
+		o.signal()
+	}
 	return nil
 }
 
@@ -234,9 +300,10 @@ func (o *Outbox) prepare(env *Envelope, payload io.Reader) ([]OutboxEntry, strin
 }
 
 // DeliverDue claims up to max entries due now and attempts each once, up
-// to the configured concurrency at a time, and returns when all have
-// ended. It returns how many it delivered; failures are recorded on the
-// entries, not returned, except a store error (the first one).
+// to the configured concurrency at a time (sharing the slots of a running
+// Run), and returns when all have ended. It returns how many it
+// delivered; failures are recorded on the entries, not returned, except a
+// store error (the first one).
 func (o *Outbox) DeliverDue(ctx context.Context, max int) (int, error) {
 	entries, err := o.store.Claim(ctx, o.owner, o.now(), o.lease, max)
 	if err != nil {
@@ -247,13 +314,12 @@ func (o *Outbox) DeliverDue(ctx context.Context, max int) (int, error) {
 		delivered int
 		first     error
 		wg        sync.WaitGroup
-		sem       = make(chan struct{}, o.concurrency)
 	)
 	for _, e := range entries {
-		sem <- struct{}{}
+		o.slots <- struct{}{}
 		wg.Go(func() {
-			defer func() { <-sem }()
-			ok, err := o.attempt(ctx, e)
+			defer func() { <-o.slots }()
+			ok, err := o.attempt(ctx, e, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if ok {
@@ -268,11 +334,14 @@ func (o *Outbox) DeliverDue(ctx context.Context, max int) (int, error) {
 	return delivered, first
 }
 
-// attempt delivers one claimed entry and records the outcome.
-func (o *Outbox) attempt(ctx context.Context, e OutboxEntry) (bool, error) {
-	env, err := ParseEnvelopeBytes(e.Envelope)
-	if err != nil {
-		return false, o.store.Dead(ctx, e, o.owner, "stored envelope is invalid: "+err.Error(), o.now())
+// attempt delivers one claimed entry and records the outcome; env is its
+// parsed envelope, or nil to parse the stored one.
+func (o *Outbox) attempt(ctx context.Context, e OutboxEntry, env *Envelope) (bool, error) {
+	if env == nil {
+		var err error
+		if env, err = ParseEnvelopeBytes(e.Envelope); err != nil {
+			return false, o.dead(ctx, e, "stored envelope is invalid: "+err.Error())
+		}
 	}
 	f, err := openPayload(e.Payload, e.PayloadPath)
 	if err != nil {
@@ -318,42 +387,50 @@ func (o *Outbox) dead(ctx context.Context, e OutboxEntry, why string) error {
 	return nil
 }
 
-// Run delivers due entries until ctx ends, and returns ctx's error or
-// the first store error. It claims entries as delivery slots free up
-// (OutboxConfig.Concurrency of them), at once when [Outbox.Send] stores a
-// message, and otherwise every interval, when retries come due.
+// Run delivers entries until ctx ends, and returns ctx's error or the
+// first store error. It starts a sent message's delivery at once (see
+// [Outbox]), claims stored entries as delivery slots free up
+// (OutboxConfig.Concurrency of them), and otherwise every interval, when
+// retries come due. Deliveries in flight end before it returns.
 func (o *Outbox) Run(ctx context.Context, interval time.Duration) error {
 	return o.serve(ctx, interval, func(err error) bool { return false })
 }
 
 // serve is Run with a choice on store errors: keep says whether to go on
-// (after the next interval) or to stop and return err. Deliveries in
-// flight end before serve returns.
+// or to stop and return err.
 func (o *Outbox) serve(ctx context.Context, interval time.Duration, keep func(error) bool) error {
 	if interval <= 0 {
 		return errors.New("exchange: an outbox runs with a positive interval")
 	}
+	if !o.running.CompareAndSwap(nil, &ctx) {
+		return errors.New("exchange: the outbox is running already")
+	}
+	defer func() {
+		o.running.Store(nil)
+		o.inflight.Wait()
+	}()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var (
-		wg    sync.WaitGroup
-		slots = make(chan struct{}, o.concurrency)
-		errs  = make(chan error, o.concurrency)
-	)
-	defer wg.Wait()
-	// full is set while every slot was taken at the last claim: then a
-	// slot that frees up claims again at once, since more may be due.
-	var full atomic.Bool
 	for {
 		select {
-		case err := <-errs:
+		case err := <-o.errs:
 			if !keep(err) {
 				return err
 			}
 		default:
 		}
-		if free := o.concurrency - len(slots); free > 0 {
-			entries, err := o.store.Claim(ctx, o.owner, o.now(), o.lease, free)
+		// Claim as many due entries as there are free slots.
+		free := 0
+		for free < o.concurrency && o.trySlot() {
+			free++
+		}
+		var entries []OutboxEntry
+		var err error
+		if free > 0 {
+			entries, err = o.store.Claim(ctx, o.owner, o.now(), o.lease, free)
+			for range free - len(entries) {
+				<-o.slots
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -362,34 +439,22 @@ func (o *Outbox) serve(ctx context.Context, interval time.Duration, keep func(er
 					return err
 				}
 			}
-			full.Store(len(entries) == free)
 			for _, e := range entries {
-				slots <- struct{}{}
-				wg.Go(func() {
-					defer func() {
-						<-slots
-						if full.Load() {
-							o.signal()
-						}
-					}()
-					if _, err := o.attempt(ctx, e); err != nil && ctx.Err() == nil {
-						select {
-						case errs <- err:
-						default:
-						}
-					}
-				})
+				o.start(ctx, e, nil)
 			}
-			if len(entries) == free && err == nil {
-				continue
-			}
+		}
+		// With every slot taken, or every free one filled, more may be
+		// due: a slot that frees up signals to claim again.
+		o.backlog.Store(free == 0 || len(entries) == free)
+		if free > 0 && len(entries) == free {
+			continue
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
 		case <-o.wake:
-		case err := <-errs:
+		case err := <-o.errs:
 			if !keep(err) {
 				return err
 			}

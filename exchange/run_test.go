@@ -15,21 +15,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/egovkit/egovkit/docdoc"
 	"github.com/egovkit/egovkit/internal/sqldb/sqldbtest"
 )
 
 // sendPayload stores a document with payload for sending from g to to;
 // it may be called from any goroutine.
-func sendPayload(ctx context.Context, g *Gateway, payload []byte, to ...Party) (*Envelope, error) {
-	e := NewEnvelope(KindDocument, g.Self(), g.now())
-	e.Recipients = to
-	e.DocumentType = docdoc.TypeNotice
-	d, _, err := docdoc.ComputeDigest(bytes.NewReader(payload), docdoc.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	e.Payload = Payload{MediaType: docdoc.MediaType, Size: int64(len(payload)), Digest: d}
+func sendPayload(ctx context.Context, g *Gateway, payload []byte, to Party) (*Envelope, error) {
+	e := documentEnvelopeFrom(g.Self(), to, payload)
 	return e, g.Send(ctx, e, bytes.NewReader(payload))
 }
 

@@ -25,6 +25,7 @@ import (
 type SQLStore struct {
 	db    *sqldb.DB
 	group *sqldb.Group
+	st    *sqldb.Statements
 }
 
 // OpenStore opens a store by database URL (sqlite:PATH or postgres://…)
@@ -112,7 +113,7 @@ func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 			return nil, fmt.Errorf("exchange: adding %s.%s: %w", c.table, c.column, err)
 		}
 	}
-	return &SQLStore{db: db, group: db.NewGroup(0)}, nil
+	return &SQLStore{db: db, group: db.NewGroup(0), st: sqldb.NewStatements(db)}, nil
 }
 
 // addColumn adds a column to a table created before the column existed.
@@ -137,7 +138,7 @@ func addColumn(ctx context.Context, db *sqldb.DB, table, column, def string) err
 // and closes the database.
 func (s *SQLStore) Close() error {
 	s.group.Close()
-	return s.db.Close()
+	return errors.Join(s.st.Close(), s.db.Close())
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -156,18 +157,21 @@ func parseParty(s string) (Party, error) {
 
 // Enqueue implements [Store].
 func (s *SQLStore) Enqueue(ctx context.Context, entries []OutboxEntry) error {
-	q := s.db.Rebind(enqueueSQL)
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.enqueueTx(ctx, tx, q, entries) })
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.enqueueTx(ctx, tx, entries) })
 	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
 	}
 	return err
 }
 
-func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, q string, entries []OutboxEntry) error {
+func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
 	for _, e := range entries {
-		if _, err := tx.ExecContext(ctx, q, e.MessageID, partyKey(e.Recipient), string(e.Envelope), e.PayloadPath, inline(e.Payload), StatePending,
-			ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
+		var owner, until any
+		if e.LeaseOwner != "" {
+			owner, until = e.LeaseOwner, ms(e.LeaseUntil)
+		}
+		if _, err := s.st.Exec(ctx, tx, enqueueSQL, e.MessageID, partyKey(e.Recipient), string(e.Envelope), e.PayloadPath, inline(e.Payload), StatePending,
+			owner, until, ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, AuditSent, e.Envelope, e.MessageID, e.Recipient, e.Created); err != nil {
@@ -182,8 +186,8 @@ func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, q string, entries 
 	return nil
 }
 
-const enqueueSQL = `INSERT INTO exchange_outbox (message_id, recipient, envelope, payload_path, payload, state, attempts, next_attempt, last_error, created, updated)
-VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', ?, ?)`
+const enqueueSQL = `INSERT INTO exchange_outbox (message_id, recipient, envelope, payload_path, payload, state, lease_owner, lease_until, attempts, next_attempt, last_error, created, updated)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', ?, ?)`
 
 // inline is the value of a payload column: NULL for a spooled payload.
 func inline(p []byte) any {
@@ -207,8 +211,8 @@ func envelopeMeta(raw []byte) envMeta {
 }
 
 func (s *SQLStore) insertDocument(ctx context.Context, tx *sql.Tx, id string, role Role, peer Party, docType string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_documents (message_id, role, peer, document_type, status, by_name, by_id, reason, at, reply_id, urges, last_urged, created, updated)
-VALUES (?, ?, ?, ?, ?, '', '', '', 0, '', 0, 0, ?, ?)`), id, string(role), partyKey(peer), docType, string(StatusAwaiting), ms(at), ms(at))
+	_, err := s.st.Exec(ctx, tx, `INSERT INTO exchange_documents (message_id, role, peer, document_type, status, by_name, by_id, reason, at, reply_id, urges, last_urged, created, updated)
+VALUES (?, ?, ?, ?, ?, '', '', '', 0, '', 0, 0, ?, ?)`, id, string(role), partyKey(peer), docType, string(StatusAwaiting), ms(at), ms(at))
 	return err
 }
 
@@ -261,7 +265,7 @@ func (s *SQLStore) appendAudit(ctx context.Context, tx *sql.Tx, e AuditEntry) er
 	if err := e.chain(prev); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_audit (seq, at, direction, kind, message_id, peer, digest, state, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err = s.st.Exec(ctx, tx, `INSERT INTO exchange_audit (seq, at, direction, kind, message_id, peer, digest, state, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, ms(e.At.Time), e.Direction, string(e.Kind), e.MessageID, e.Peer, e.Digest, e.State, e.PrevHash, e.Hash)
 	if sqldb.IsUniqueViolation(err) {
 		return errAuditRace
@@ -281,12 +285,12 @@ func scanAudit(row interface{ Scan(...any) error }) (AuditEntry, error) {
 }
 
 func (s *SQLStore) lastAudit(ctx context.Context, tx *sql.Tx) (AuditEntry, error) {
-	return scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM exchange_audit ORDER BY seq DESC LIMIT 1`))
+	return scanAudit(s.st.QueryRow(ctx, tx, `SELECT `+auditColumns+` FROM exchange_audit ORDER BY seq DESC LIMIT 1`))
 }
 
 // Audit implements [Store].
 func (s *SQLStore) Audit(ctx context.Context) ([]AuditEntry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+auditColumns+` FROM exchange_audit ORDER BY seq`)
+	rows, err := s.st.Query(ctx, nil, `SELECT `+auditColumns+` FROM exchange_audit ORDER BY seq`)
 	if err != nil {
 		return nil, err
 	}
@@ -302,14 +306,15 @@ func (s *SQLStore) Audit(ctx context.Context) ([]AuditEntry, error) {
 	return out, rows.Err()
 }
 
-const outboxColumns = "message_id, recipient, envelope, payload_path, payload, state, attempts, next_attempt, last_error, receipt, created, updated"
+const outboxColumns = "message_id, recipient, envelope, payload_path, payload, state, lease_owner, lease_until, attempts, next_attempt, last_error, receipt, created, updated"
 
 func scanOutbox(rows interface{ Scan(...any) error }) (OutboxEntry, error) {
 	var e OutboxEntry
 	var recipient, envelope string
-	var receipt sql.NullString
+	var receipt, owner sql.NullString
+	var until sql.NullInt64
 	var next, created, updated int64
-	if err := rows.Scan(&e.MessageID, &recipient, &envelope, &e.PayloadPath, &e.Payload, &e.State, &e.Attempts, &next, &e.LastError, &receipt, &created, &updated); err != nil {
+	if err := rows.Scan(&e.MessageID, &recipient, &envelope, &e.PayloadPath, &e.Payload, &e.State, &owner, &until, &e.Attempts, &next, &e.LastError, &receipt, &created, &updated); err != nil {
 		return OutboxEntry{}, err
 	}
 	p, err := parseParty(recipient)
@@ -321,6 +326,9 @@ func scanOutbox(rows interface{ Scan(...any) error }) (OutboxEntry, error) {
 		e.Receipt = []byte(receipt.String)
 	}
 	e.NextAttempt, e.Created, e.Updated = fromMS(next), fromMS(created), fromMS(updated)
+	if owner.Valid && until.Valid {
+		e.LeaseOwner, e.LeaseUntil = owner.String, fromMS(until.Int64)
+	}
 	return e, nil
 }
 
@@ -330,16 +338,16 @@ func (s *SQLStore) Claim(ctx context.Context, owner string, now time.Time, lease
 	if s.db.Dialect == sqldb.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	q := s.db.Rebind(`UPDATE exchange_outbox SET lease_owner = ?, lease_until = ?
+	q := `UPDATE exchange_outbox SET lease_owner = ?, lease_until = ?
 WHERE (message_id, recipient) IN (
 	SELECT message_id, recipient FROM exchange_outbox
 	WHERE state = ? AND next_attempt <= ? AND (lease_until IS NULL OR lease_until <= ?)
 	ORDER BY next_attempt LIMIT ?` + lock + `)
-RETURNING ` + outboxColumns)
+RETURNING ` + outboxColumns
 	var out []OutboxEntry
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, q, owner, ms(now.Add(lease)), StatePending, ms(now), ms(now), max)
+		rows, err := s.st.Query(ctx, tx, q, owner, ms(now.Add(lease)), StatePending, ms(now), ms(now), max)
 		if err != nil {
 			return err
 		}
@@ -365,10 +373,10 @@ func (s *SQLStore) finish(ctx context.Context, e OutboxEntry, owner, set string,
 }
 
 func (s *SQLStore) finishTx(ctx context.Context, tx *sql.Tx, e OutboxEntry, owner, set string, args ...any) error {
-	q := s.db.Rebind(`UPDATE exchange_outbox SET ` + set + `, lease_owner = NULL, lease_until = NULL
-WHERE message_id = ? AND recipient = ? AND lease_owner = ? AND state = ?`)
+	q := `UPDATE exchange_outbox SET ` + set + `, lease_owner = NULL, lease_until = NULL
+WHERE message_id = ? AND recipient = ? AND lease_owner = ? AND state = ?`
 	args = append(args, e.MessageID, partyKey(e.Recipient), owner, StatePending)
-	res, err := tx.ExecContext(ctx, q, args...)
+	res, err := s.st.Exec(ctx, tx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -404,7 +412,7 @@ func (s *SQLStore) Dead(ctx context.Context, e OutboxEntry, owner string, lastEr
 
 // Outbox implements [Store].
 func (s *SQLStore) Outbox(ctx context.Context, messageID string) ([]OutboxEntry, error) {
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT `+outboxColumns+` FROM exchange_outbox WHERE message_id = ? ORDER BY recipient`), messageID)
+	rows, err := s.st.Query(ctx, nil, `SELECT `+outboxColumns+` FROM exchange_outbox WHERE message_id = ? ORDER BY recipient`, messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +448,7 @@ func (s *SQLStore) Inbox(ctx context.Context, messageID string) (InboxEntry, err
 	var e InboxEntry
 	var sender, kind, envelope string
 	var received int64
-	err := s.db.QueryRowContext(ctx, s.db.Rebind(`SELECT message_id, sender, kind, envelope, payload_path, payload, received FROM exchange_inbox WHERE message_id = ?`), messageID).
+	err := s.st.QueryRow(ctx, nil, `SELECT message_id, sender, kind, envelope, payload_path, payload, received FROM exchange_inbox WHERE message_id = ?`, messageID).
 		Scan(&e.MessageID, &sender, &kind, &envelope, &e.PayloadPath, &e.Payload, &received)
 	if errors.Is(err, sql.ErrNoRows) {
 		return InboxEntry{}, fmt.Errorf("%w: %s", ErrNotFound, messageID)
@@ -457,7 +465,7 @@ func (s *SQLStore) Inbox(ctx context.Context, messageID string) (InboxEntry, err
 }
 
 func (s *SQLStore) acceptTx(ctx context.Context, tx *sql.Tx, e InboxEntry) error {
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, payload, received) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+	if _, err := s.st.Exec(ctx, tx, `INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, payload, received) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, inline(e.Payload), ms(e.Received)); err != nil {
 		return err
 	}
@@ -537,7 +545,7 @@ func (s *SQLStore) Change(ctx context.Context, c Change) ([]DocumentState, error
 			}
 		}
 		for _, p := range c.Peers {
-			st, err := scanDocument(tx.QueryRowContext(ctx, s.db.Rebind(`SELECT `+documentColumns+` FROM exchange_documents WHERE message_id = ? AND role = ? AND peer = ?`+lock), c.MessageID, string(c.Role), partyKey(p)))
+			st, err := scanDocument(s.st.QueryRow(ctx, tx, `SELECT `+documentColumns+` FROM exchange_documents WHERE message_id = ? AND role = ? AND peer = ?`+lock, c.MessageID, string(c.Role), partyKey(p)))
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: document %s %s with %s", ErrNotFound, c.MessageID, c.Role, p)
 			}
@@ -552,8 +560,8 @@ func (s *SQLStore) Change(ctx context.Context, c Change) ([]DocumentState, error
 			if !applied {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE exchange_documents SET status = ?, by_name = ?, by_id = ?, reason = ?, at = ?, reply_id = ?, urges = ?, last_urged = ?, updated = ?
-WHERE message_id = ? AND role = ? AND peer = ?`), string(next.Status), next.By.Name, next.By.ID, next.Reason, optionalMS(next.At), next.ReplyID, next.Urges, optionalMS(next.LastUrged), ms(next.Updated),
+			if _, err := s.st.Exec(ctx, tx, `UPDATE exchange_documents SET status = ?, by_name = ?, by_id = ?, reason = ?, at = ?, reply_id = ?, urges = ?, last_urged = ?, updated = ?
+WHERE message_id = ? AND role = ? AND peer = ?`, string(next.Status), next.By.Name, next.By.ID, next.Reason, optionalMS(next.At), next.ReplyID, next.Urges, optionalMS(next.LastUrged), ms(next.Updated),
 				c.MessageID, string(c.Role), partyKey(p)); err != nil {
 				return err
 			}
@@ -569,7 +577,7 @@ WHERE message_id = ? AND role = ? AND peer = ?`), string(next.Status), next.By.N
 				return err
 			}
 		}
-		return s.enqueueTx(ctx, tx, s.db.Rebind(enqueueSQL), c.Enqueue)
+		return s.enqueueTx(ctx, tx, c.Enqueue)
 	})
 	if sqldb.IsUniqueViolation(err) {
 		return nil, fmt.Errorf("%w: %v", ErrDuplicate, err)
@@ -581,7 +589,7 @@ WHERE message_id = ? AND role = ? AND peer = ?`), string(next.Status), next.By.N
 }
 
 func (s *SQLStore) queryDocuments(ctx context.Context, q string, args ...any) ([]DocumentState, error) {
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(q), args...)
+	rows, err := s.st.Query(ctx, nil, q, args...)
 	if err != nil {
 		return nil, err
 	}

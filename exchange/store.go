@@ -25,6 +25,11 @@ type OutboxEntry struct {
 	Payload     []byte
 	PayloadPath string
 	State       string
+	// LeaseOwner holds the entry until LeaseUntil, while it attempts it
+	// (empty when no one does). An entry given to Enqueue with a lease is
+	// stored already claimed, by the outbox that attempts it at once.
+	LeaseOwner  string
+	LeaseUntil  time.Time
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string

@@ -173,7 +173,13 @@ func buildTestNet(t testing.TB) *testNet {
 }
 
 func documentEnvelope(from *testNode, to Party, payload []byte) *Envelope {
-	e := NewEnvelope(KindDocument, from.party, time.Now())
+	return documentEnvelopeFrom(from.party, to, payload)
+}
+
+// documentEnvelopeFrom is an unsigned notice from one party to another
+// whose payload members describe payload.
+func documentEnvelopeFrom(from, to Party, payload []byte) *Envelope {
+	e := NewEnvelope(KindDocument, from, time.Now())
 	e.Recipients = []Party{to}
 	e.DocumentType = docdoc.TypeNotice
 	d, _, _ := docdoc.ComputeDigest(bytes.NewReader(payload), docdoc.SHA256)

@@ -134,3 +134,45 @@ func TestGroup(t *testing.T) {
 		assert.ErrorIs(t, g.Do(ctx, func(context.Context, *sql.Tx) error { return nil }), sqldb.ErrGroupClosed)
 	})
 }
+
+func TestStatements(t *testing.T) {
+	t.Parallel()
+	sqldbtest.ForEach(t, func(t *testing.T, open sqldbtest.Opener) {
+		ctx := context.Background()
+		db := open()
+		_, err := db.ExecContext(ctx, "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+		require.NoError(t, err)
+		st := sqldb.NewStatements(db)
+		defer st.Close()
+		const insert = "INSERT INTO kv (k, v) VALUES (?, ?)"
+		for i := range 3 {
+			require.NoError(t, db.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := st.Exec(ctx, tx, insert, fmt.Sprint("k", i), "v")
+				return err
+			}))
+		}
+		_, err = st.Exec(ctx, nil, insert, "k0", "again")
+		assert.True(t, sqldb.IsUniqueViolation(err), "%v", err)
+		first, err := st.Prepared(ctx, insert)
+		require.NoError(t, err)
+		again, err := st.Prepared(ctx, insert)
+		require.NoError(t, err)
+		assert.Same(t, first, again, "prepared once")
+
+		var n int
+		require.NoError(t, st.QueryRow(ctx, nil, "SELECT COUNT(*) FROM kv WHERE v = ?", "v").Scan(&n))
+		assert.Equal(t, 3, n)
+		rows, err := st.Query(ctx, nil, "SELECT k FROM kv ORDER BY k")
+		require.NoError(t, err)
+		var keys []string
+		for rows.Next() {
+			var k string
+			require.NoError(t, rows.Scan(&k))
+			keys = append(keys, k)
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+		assert.Equal(t, []string{"k0", "k1", "k2"}, keys)
+		assert.Error(t, st.QueryRow(ctx, nil, "SELECT nonsense FROM").Scan(&n), "a query that does not prepare fails on Scan")
+	})
+}
