@@ -96,8 +96,9 @@ func loadCity(fsys fs.FS) (*city, error) {
 		return nil, fmt.Errorf("city.json: %w", err)
 	}
 	c := &city{cityConfig: conf, kinds: map[string]*kindDef{}, depts: map[string]*department{}, byOrg: map[string]*department{}}
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var problems []error
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	broken := map[string]bool{} // kinds whose definition failed, so that routes naming them do not fail again
 
 	addDept := func(ptr string, d *department) {
 		switch {
@@ -107,7 +108,7 @@ func loadCity(fsys fs.FS) (*city, error) {
 			bad("%s: key %q used twice; expected unique keys", ptr, d.Key)
 		}
 		if err := docdoc.CheckOrgID(d.OrgID); err != nil {
-			bad("%s/orgId: %v", ptr, err)
+			bad("%s/orgId: %w", ptr, err)
 		} else if c.byOrg[d.OrgID] != nil {
 			bad("%s/orgId: %s used twice; expected one organisation per code", ptr, d.OrgID)
 		}
@@ -138,11 +139,13 @@ func loadCity(fsys fs.FS) (*city, error) {
 		}
 		raw, def, err := readDefinition(fsys, k.Definition)
 		if err != nil {
-			bad("%s/definition: %v", ptr, err)
+			bad("%s/definition: %w", ptr, err)
+			broken[k.Kind] = true
 			continue
 		}
 		if def.Department == nil || def.Department.OrgID != c.Platform.OrgID {
 			bad("%s/definition: %s: department must be the platform (%s), which stands for the responsible department", ptr, k.Definition, c.Platform.OrgID)
+			broken[k.Kind] = true
 			continue
 		}
 		c.kinds[k.Kind] = &kindDef{conf: k, raw: raw, template: def, derived: map[string]*approval.Definition{}}
@@ -153,7 +156,7 @@ func loadCity(fsys fs.FS) (*city, error) {
 	}{{"/extension", c.Extension, &c.extension}, {"/satisfaction", c.Satisfaction, &c.satisfaction}} {
 		_, def, err := readDefinition(fsys, f.file)
 		if err != nil {
-			bad("%s: %v", f.ptr, err)
+			bad("%s: %w", f.ptr, err)
 			continue
 		}
 		*f.def = def
@@ -164,16 +167,31 @@ func loadCity(fsys fs.FS) (*city, error) {
 			bad("%s/department: unknown department %q; expected the platform's or a department's key", ptr, r.Department)
 		}
 		for _, k := range r.Kinds {
-			if c.kinds[k] == nil {
+			if c.kinds[k] == nil && !broken[k] {
 				bad("%s/kinds: unknown kind %q", ptr, k)
 			}
 		}
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("city configuration:\n  %s", strings.Join(problems, "\n  "))
+		return nil, &configError{problems}
 	}
 	return c, nil
 }
+
+// configError lists every problem of a city's configuration, each naming
+// where it is (a JSON Pointer into city.json, and the file). errors.Is and
+// errors.As see each problem's cause, such as a *approval.DefinitionError.
+type configError struct{ problems []error }
+
+func (e *configError) Error() string {
+	msgs := make([]string, len(e.problems))
+	for i, p := range e.problems {
+		msgs[i] = strings.ReplaceAll(p.Error(), "\n", "\n    ")
+	}
+	return fmt.Sprintf("city configuration: %d problem(s):\n  %s", len(e.problems), strings.Join(msgs, "\n  "))
+}
+
+func (e *configError) Unwrap() []error { return e.problems }
 
 // readDefinition reads and parses one definition file.
 func readDefinition(fsys fs.FS, name string) ([]byte, *approval.Definition, error) {

@@ -32,6 +32,11 @@ type Report struct {
 	Departments []DeptSummary `json:"departments"`
 	Cards       []CardReport  `json:"cards"`
 	Checks      Checks        `json:"checks"`
+
+	// replies are the sealed replies as sent, by case id, and verifier is
+	// the citizens' verifier, for tests.
+	replies  map[string][]byte
+	verifier *signature.Verifier
 }
 
 // Entry is one line of the account: what happened on a day.
@@ -685,8 +690,10 @@ func (s *sim) finish() error {
 		s.rep.Checks.LogsVerified++
 	}
 	var first *handling
+	s.rep.replies, s.rep.verifier = map[string][]byte{}, s.verifier
 	for _, h := range s.cases {
 		if h.replyDoc != nil {
+			s.rep.replies[h.id] = h.replyDoc
 			s.rep.Checks.RepliesVerified++
 			if first == nil {
 				first = h
