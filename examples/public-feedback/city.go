@@ -57,6 +57,7 @@ type route struct {
 	Department string   `json:"department"`
 }
 
+// matches reports whether the route takes a message of this kind, topic and district.
 func (r route) matches(kind, topic, district string) bool {
 	ok := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
 	return ok(r.Kinds, kind) && ok(r.Topics, topic) && ok(r.Districts, district)
@@ -183,6 +184,7 @@ func loadCity(fsys fs.FS) (*city, error) {
 // errors.As see each problem's cause, such as a *approval.DefinitionError.
 type configError struct{ problems []error }
 
+// Error lists the problems, one a line.
 func (e *configError) Error() string {
 	msgs := make([]string, len(e.problems))
 	for i, p := range e.problems {
@@ -191,6 +193,7 @@ func (e *configError) Error() string {
 	return fmt.Sprintf("city configuration: %d problem(s):\n  %s", len(e.problems), strings.Join(msgs, "\n  "))
 }
 
+// Unwrap returns the problems.
 func (e *configError) Unwrap() []error { return e.problems }
 
 // readDefinition reads and parses one definition file.

@@ -19,7 +19,9 @@
 // The rules are data: city.json (departments, routing, which definition
 // each kind runs on) and definitions/*.json (approval/1 definitions:
 // egovkit approval check validates them). Edit a copy and run it with
-// --city DIR to see a city's changed rules take effect without code.
+// --city DIR to see a city's changed rules take effect without code. The
+// limits in them are this example city's configuration, not quoted from a
+// regulation (README.md says why).
 //
 //	go run ./examples/public-feedback              # the account and a summary per department
 //	go run ./examples/public-feedback --json       # the same for machines
@@ -38,6 +40,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/egovkit/egovkit/approval"
 )
 
 //go:embed city.json definitions/*.json
@@ -69,6 +73,7 @@ func main() {
 	}
 }
 
+// writeJSON prints the report as indented JSON.
 func writeJSON(w io.Writer, rep *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -101,7 +106,7 @@ func writeText(w io.Writer, rep *Report) {
 			due = c.Extension.DueBefore + "→" + c.Extension.DueAfter
 		}
 		fmt.Fprintf(w, "  %-10s %s %s  %s  accepted %s, due %s, answered %s %s, cards %s, %s\n",
-			c.ID, c.KindName, pad(c.DepartmentShort, 16), c.Status, orDash(c.Accepted), orDash(due), orDash(c.Answered), timeliness(c), card, evaluation(c))
+			c.ID, c.KindName, pad(c.DepartmentShort, 16), pad(statusLabel(c.Status), 8), orDash(c.Accepted), orDash(due), orDash(c.Answered), timeliness(c), card, evaluation(c))
 	}
 	fmt.Fprintln(w, "\nsummary per department (cases, answered on time / late, extensions granted / denied, refused; cards: warning / yellow / red; satisfied / unsatisfied, reopened, escalated):")
 	fmt.Fprintf(w, "  %s %5s %7s %5s %5s %7s %7s %8s %7s %4s %6s %8s %6s %6s\n", pad("department", 18), "cases", "on-time", "late", "ext", "denied", "refused", "warning", "yellow", "red", "satis", "unsatis", "reopen", "escal")
@@ -113,6 +118,19 @@ func writeText(w io.Writer, rep *Report) {
 		rep.Checks.RepliesVerified, rep.Checks.TamperedRefused, rep.Checks.LogsVerified)
 }
 
+// statusLabel names a case's status as a consultation reads it: a decided
+// case was answered (已答复).
+func statusLabel(s approval.Status) string {
+	switch s {
+	case approval.StatusGranted:
+		return "answered"
+	case approval.StatusRefused:
+		return "refused"
+	}
+	return string(s)
+}
+
+// timeliness says whether an answered case was answered in time.
 func timeliness(c CaseReport) string {
 	switch {
 	case c.Answered == "":
@@ -124,6 +142,7 @@ func timeliness(c CaseReport) string {
 	}
 }
 
+// evaluation says how the citizen evaluated the answer and what followed.
 func evaluation(c CaseReport) string {
 	switch {
 	case c.Satisfied == nil:
@@ -135,6 +154,7 @@ func evaluation(c CaseReport) string {
 	}
 }
 
+// orDash returns s, or "-" when it is empty.
 func orDash(s string) string {
 	if s == "" {
 		return "-"

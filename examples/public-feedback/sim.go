@@ -159,6 +159,8 @@ type handling struct {
 	replyDoc []byte
 }
 
+// sim is one run of the simulation: the city, the engine and its monitor,
+// the seals, the fake clock (now, on day), the cases and the report.
 type sim struct {
 	ctx      context.Context
 	city     *city
@@ -244,10 +246,15 @@ func run(ctx context.Context, fsys fs.FS, msgs []message) (*Report, error) {
 			workdays = append(workdays, d)
 		}
 	}
-	for i := range msgs {
-		if msgs[i].Day < 0 || msgs[i].Day >= len(workdays) {
-			return nil, fmt.Errorf("message %s: day %d; expected 0 to %d", msgs[i].ID, msgs[i].Day, len(workdays)-1)
+	seen := map[string]bool{}
+	for i, m := range msgs {
+		switch {
+		case m.ID == "" || seen[m.ID]:
+			return nil, fmt.Errorf("message %d: id %q is empty or used twice; expected unique ids", i, m.ID)
+		case m.Day < 0 || m.Day >= len(workdays):
+			return nil, fmt.Errorf("message %s: day %d; expected 0 to %d", m.ID, m.Day, len(workdays)-1)
 		}
+		seen[m.ID] = true
 	}
 
 	last := start
@@ -289,6 +296,7 @@ func run(ctx context.Context, fsys fs.FS, msgs []message) (*Report, error) {
 	return s.rep, s.finish()
 }
 
+// ptrs returns pointers to the departments, in order.
 func ptrs(ds []department) []*department {
 	out := make([]*department, len(ds))
 	for i := range ds {
@@ -297,20 +305,20 @@ func ptrs(ds []department) []*department {
 	return out
 }
 
+// allDone reports whether every message has arrived and each of its
+// cases has ended.
 func (s *sim) allDone(msgs []message) bool {
-	if len(s.cases) == 0 && len(msgs) > 0 {
-		return false
-	}
-	started := map[string]bool{}
+	arrived := map[string]bool{}
 	for _, h := range s.cases {
-		started[h.msg.ID] = true
 		if h.stage != stDone {
 			return false
 		}
+		arrived[h.msg.ID] = true
 	}
-	return len(started) == len(msgs)
+	return len(arrived) == len(msgs)
 }
 
+// say adds a line to the account, dated today.
 func (s *sim) say(format string, args ...any) {
 	s.rep.Account = append(s.rep.Account, Entry{Date: s.day.String(), Text: fmt.Sprintf(format, args...)})
 }
@@ -444,6 +452,7 @@ func (s *sim) act(h *handling) error {
 	return nil
 }
 
+// at returns list[i], or def when the list is shorter.
 func at[T any](list []T, i int, def T) T {
 	if i < len(list) {
 		return list[i]
@@ -503,6 +512,9 @@ func (s *sim) requestExtension(h *handling) error {
 // the answer on the case with the reply's number and digest.
 func (s *sim) answer(h *handling) error {
 	m := h.msg
+	if !h.extDay.IsZero() && h.extDay.After(s.day) {
+		return fmt.Errorf("message %s: the plan answers on %s, before the extension it plans to request on %s", m.ID, s.day, h.extDay)
+	}
 	text := at(m.Plan.Replies, h.round-1, "")
 	if text == "" {
 		return fmt.Errorf("message %s: no reply text for round %d", m.ID, h.round)
