@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -151,6 +153,8 @@ func TestScenarioOutcomes(t *testing.T) {
 		assert.Equal(t, rep.deptName(c.Department)+" (SM2-SM3)", c.Reply.Seal, c.ID)
 		_, err := verifyReply(context.Background(), rep.replies[c.ID], rep.verifier)
 		assert.NoError(t, err, c.ID)
+		sum := sha256.Sum256(rep.replies[c.ID])
+		assert.Equal(t, "已答复："+c.Reply.DocNumber+"，sha256:"+hex.EncodeToString(sum[:]), c.Record, c.ID)
 	}
 	assert.Equal(t, 13, answered)
 	assert.Equal(t, 13, rep.Checks.RepliesVerified)

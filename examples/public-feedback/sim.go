@@ -67,8 +67,11 @@ type CaseReport struct {
 	OnTime          bool             `json:"onTime"`
 	Extension       *ExtensionReport `json:"extension,omitempty"`
 	Reply           *ReplyReport     `json:"reply,omitempty"`
-	Cards           []CardReport     `json:"cards"`
-	Satisfied       *bool            `json:"satisfied,omitempty"`
+	// Record is the answer as the case's log records it (决定的理由): the
+	// reply's number and SHA-256, binding the log to the letter sent.
+	Record    string       `json:"record,omitempty"`
+	Cards     []CardReport `json:"cards"`
+	Satisfied *bool        `json:"satisfied,omitempty"`
 	// Evaluation is where the satisfaction evaluation went: close,
 	// reopen or escalate (then close).
 	Evaluation string `json:"evaluation,omitempty"`
@@ -556,6 +559,9 @@ func (s *sim) answer(h *handling) error {
 	h.rep.Reply = &ReplyReport{DocNumber: doc.DocNumber, Title: doc.Title, SHA256: digest, Verified: true,
 		Seal: fmt.Sprintf("%s (%s)", rep.Seals[0].Identity.Name, rep.Seals[0].Algorithm)}
 	h.rep.Answered, h.rep.OnTime, h.rep.Status = s.day.String(), tm.Legal.Status == deadline.StatusDoneOnTime, h.final.Status
+	if d := h.final.Decision; d != nil {
+		h.rep.Record = strings.Join(d.Reasons, "; ")
+	}
 	h.stage = stAnswered
 	if h.next, err = s.cal.AddWorkdays(s.day, 1); err != nil {
 		return err
