@@ -138,17 +138,8 @@ func run() error {
 	for _, s := range report.Seals {
 		fmt.Printf("   seal of %s (%s): valid\n", s.Identity.Name, s.Algorithm)
 	}
-	if _, err := econ.Gateway.SignFor(ctx, sent.ID, exchange.Person{Name: "李四", ID: "econ-0042"}); err != nil {
+	if state, err = econ.SignFor(ctx, ndrc, sent.ID, exchange.Person{Name: "李四", ID: "econ-0042"}); err != nil {
 		return err
-	}
-	if err := demo.Deliver(ctx, econ); err != nil {
-		return err
-	}
-	if state, err = ndrc.State(ctx, sent.ID); err != nil {
-		return err
-	}
-	if state.Document.Status != exchange.StatusSignedFor {
-		return fmt.Errorf("the notice is %s at NDRC, expected signed for", state.State())
 	}
 	fmt.Printf("4. the economy commission checked both seals and signed for it: NDRC sees %s by %s at %s\n",
 		state.State(), state.Document.By.Name, state.Document.At.Format(time.RFC3339))

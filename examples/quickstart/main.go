@@ -280,19 +280,9 @@ func (s *story) jointNotice(ctx context.Context) (result, error) {
 		seals = append(seals, map[string]any{"organ": seal.Identity.Name, "algorithm": string(seal.Algorithm), "valid": seal.Err == nil})
 		sealText = append(sealText, fmt.Sprintf("%s (%s)", seal.Identity.Name, seal.Algorithm))
 	}
-	by := exchange.Person{Name: "李四", ID: "econ-0042"}
-	if _, err := s.econ.Gateway.SignFor(ctx, env.ID, by); err != nil {
-		return result{}, fmt.Errorf("the economy commission signing for the joint notice: %w", err)
-	}
-	if err := demo.Deliver(ctx, s.econ); err != nil {
-		return result{}, err
-	}
-	after, err := s.ndrc.State(ctx, env.ID)
+	after, err := s.econ.SignFor(ctx, s.ndrc, env.ID, exchange.Person{Name: "李四", ID: "econ-0042"})
 	if err != nil {
 		return result{}, err
-	}
-	if after.Document.Status != exchange.StatusSignedFor {
-		return result{}, fmt.Errorf("the joint notice is %s at NDRC, expected signedFor", after.State())
 	}
 	return result{
 		lines: []string{
@@ -588,18 +578,9 @@ func (s *story) decisionDocument(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	if _, err := s.hall.Gateway.SignFor(ctx, env.ID, exchange.Person{Name: "网上办事大厅", ID: "hall-system"}); err != nil {
-		return result{}, fmt.Errorf("the service hall signing for the decision: %w", err)
-	}
-	if err := demo.Deliver(ctx, s.hall); err != nil {
-		return result{}, err
-	}
-	state, err := s.ndrc.State(ctx, env.ID)
+	state, err := s.hall.SignFor(ctx, s.ndrc, env.ID, exchange.Person{Name: "网上办事大厅", ID: "hall-system"})
 	if err != nil {
 		return result{}, err
-	}
-	if state.Document.Status != exchange.StatusSignedFor {
-		return result{}, fmt.Errorf("the decision is %s at NDRC, expected signedFor by the service hall", state.State())
 	}
 	s.letterID = env.ID
 	return result{

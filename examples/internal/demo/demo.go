@@ -310,3 +310,23 @@ func (node *Node) VerifyAudit(ctx context.Context) (int, error) {
 	}
 	return count, nil
 }
+
+// SignFor has node sign for (签收) a document it received from sender, as by,
+// delivers the signed receipt at once, and returns the document's state at
+// the sender, which must then be signed for.
+func (node *Node) SignFor(ctx context.Context, sender *Node, messageID string, by exchange.Person) (exchange.RecipientState, error) {
+	if _, err := node.Gateway.SignFor(ctx, messageID, by); err != nil {
+		return exchange.RecipientState{}, fmt.Errorf("%s signing for message %s: %w", node.Organ.Name, messageID, err)
+	}
+	if err := Deliver(ctx, node); err != nil {
+		return exchange.RecipientState{}, err
+	}
+	state, err := sender.State(ctx, messageID)
+	if err != nil {
+		return exchange.RecipientState{}, err
+	}
+	if state.Document.Status != exchange.StatusSignedFor {
+		return state, fmt.Errorf("message %s is %s at %s after %s signed for it, expected signedFor", messageID, state.State(), sender.Organ.Name, node.Organ.Name)
+	}
+	return state, nil
+}
