@@ -141,6 +141,7 @@ type story struct {
 
 	cal      *deadline.Calendar
 	now      time.Time // the simulated clock
+	ticked   time.Time // the supervisor's last tick
 	monitor  *deadline.Monitor
 	cards    []deadline.Card // issued by the monitor, in order
 	engine   *approval.Engine
@@ -549,7 +550,7 @@ func (s *story) decision(ctx context.Context) (result, error) {
 	}
 	s.decided = c
 	return result{
-		lines: []string{fmt.Sprintf("granted (准予) on %s by %s, the decision signed with his key (%s): %s, %d events",
+		lines: []string{fmt.Sprintf("granted (准予) on %s by %s, the decision signed with the head's own key (%s): %s, %d events",
 			s.day(), head, s.head.Algorithm(), tm.Legal.Status, c.Version)},
 		details: map[string]any{"outcome": string(c.Decision.Outcome), "by": c.Decision.By, "signed": true, "clock": tm.Legal.Status.String(),
 			"due": tm.Legal.Due.String(), "events": c.Version},
@@ -787,12 +788,13 @@ func (s *story) advance(ctx context.Context, t time.Time) error {
 		if evening.After(t) {
 			break
 		}
-		if !evening.Before(s.now) && s.monitor != nil {
+		if !evening.Before(s.now) && evening.After(s.ticked) && s.monitor != nil {
 			cards, err := s.monitor.Tick(ctx, evening)
 			if err != nil {
 				return err
 			}
 			s.cards = append(s.cards, cards...)
+			s.ticked = evening
 		}
 	}
 	s.now = t
