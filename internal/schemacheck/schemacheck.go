@@ -61,6 +61,7 @@ func Compile(id string, tree any, rulePrefix string) (*Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(noLoader{})
+	c.UseRegexpEngine(compileRegexp)
 	if err := c.AddResource(id, m); err != nil {
 		return nil, err
 	}
