@@ -106,6 +106,17 @@ func OpenPostgres(ctx context.Context, dsn string) (*SQLStore, error) {
 	return newSQLStore(ctx, db)
 }
 
+// OpenStore opens a store by database URL, as the exchange and deadline
+// stores take it: sqlite:PATH for SQLite (see [OpenSQLite]) or
+// postgres://… for PostgreSQL (see [OpenPostgres]).
+func OpenStore(ctx context.Context, url string) (*SQLStore, error) {
+	db, err := sqldb.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return newSQLStore(ctx, db)
+}
+
 // newSQLStore creates the tables (sqldb.Migrate serialises concurrent
 // creators on PostgreSQL) and starts the group committer.
 func newSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {

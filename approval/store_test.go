@@ -274,8 +274,10 @@ func durable(t *testing.T, connect func() Store) {
 func TestSQLiteGroupCommit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "group.db"))
+	s, err := OpenStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "group.db"))
 	require.NoError(t, err)
+	_, err = OpenStore(ctx, "mysql://x")
+	require.Error(t, err, "an unknown database URL")
 	def := sampleDef(t)
 	h := newHarness(t, def, s)
 	h.start(smallApp)

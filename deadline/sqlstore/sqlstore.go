@@ -128,8 +128,27 @@ func OpenPostgres(ctx context.Context, dsn, table string) (*Store, error) {
 	return s, nil
 }
 
-// DB returns the underlying database.
-func (s *Store) DB() *sql.DB { return s.db }
+// Open opens a store on table by database URL, as the approval and
+// exchange stores take it: sqlite:PATH for SQLite (see [OpenSQLite]),
+// postgres://… for PostgreSQL (see [OpenPostgres]). Close closes the
+// database.
+func Open(ctx context.Context, url, table string) (*Store, error) {
+	db, err := sqldb.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	dialect := SQLite
+	if db.Dialect == sqldb.Postgres {
+		dialect = Postgres
+	}
+	s, err := New(ctx, db.DB, dialect, table)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.own = true
+	return s, nil
+}
 
 // Close closes the database if the store opened it.
 func (s *Store) Close() error {

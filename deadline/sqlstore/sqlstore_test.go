@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -43,10 +44,10 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) func() deadline.Store {
 		table := uniqueTable()
 		t.Cleanup(func() {
-			s, err := sqlstore.OpenPostgres(context.Background(), dsn, table)
+			db, err := sql.Open("pgx", dsn)
 			if err == nil {
-				_, _ = s.DB().Exec("DROP TABLE IF EXISTS " + table)
-				s.Close()
+				_, _ = db.Exec("DROP TABLE IF EXISTS " + table)
+				db.Close()
 			}
 		})
 		return func() deadline.Store {
@@ -61,13 +62,20 @@ func TestPostgres(t *testing.T) {
 func TestCorruptRow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "c.db"), "cards")
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := sqlstore.Open(ctx, "sqlite:"+path, "cards")
 	require.NoError(t, err)
 	defer s.Close()
-	_, err = s.DB().Exec(`INSERT INTO cards VALUES ('x#red', 'x', 'd', 9, 1, '', 'not-a-date', 0, 0)`)
+	// Another program writes a row that is not a card.
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`INSERT INTO cards VALUES ('x#red', 'x', 'd', 9, 1, '', 'not-a-date', 0, 0)`)
 	require.NoError(t, err)
 	_, err = s.Cards(ctx, "x")
 	require.ErrorIs(t, err, sqlstore.ErrCorrupt)
-	_, err = sqlstore.New(ctx, s.DB(), sqlstore.SQLite, "bad; DROP TABLE cards")
+	_, err = sqlstore.New(ctx, db, sqlstore.SQLite, "bad; DROP TABLE cards")
+	require.Error(t, err)
+	_, err = sqlstore.Open(ctx, "mysql://x", "cards")
 	require.Error(t, err)
 }
