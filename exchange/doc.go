@@ -55,7 +55,9 @@
 // organ share a store and deliver each entry once), delivers them, and
 // records the signed delivery receipt, or a retry with exponential backoff
 // and jitter ([RetryPolicy]), or, after the last attempt or a permanent
-// refusal, a dead letter that [Outbox.State] shows with its reason. The
+// refusal, a dead letter that [Outbox.State] shows with its reason and,
+// for a refusal that came with one, the recipient's verified negative
+// receipt, which the audit log records too. The
 // receiving side's [Inbox] spools the payload durably before it records
 // the message, and recognises a replayed message id, so that the receiving
 // application sees each message once however often the sender retries.

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -193,11 +194,11 @@ func (o *Outbox) DeliverDue(ctx context.Context, max int) (int, error) {
 func (o *Outbox) attempt(ctx context.Context, e OutboxEntry) (bool, error) {
 	env, err := ParseEnvelopeBytes(e.Envelope)
 	if err != nil {
-		return false, o.store.Dead(ctx, e, o.owner, "stored envelope is invalid: "+err.Error(), o.now())
+		return false, o.store.Dead(ctx, e, o.owner, "stored envelope is invalid: "+err.Error(), nil, o.now())
 	}
 	f, err := os.Open(e.PayloadPath)
 	if err != nil {
-		return false, o.store.Dead(ctx, e, o.owner, "spooled payload is missing: "+err.Error(), o.now())
+		return false, o.store.Dead(ctx, e, o.owner, "spooled payload is missing: "+err.Error(), nil, o.now())
 	}
 	receipt, _, sendErr := o.transport.Deliver(ctx, env, e.Recipient, f)
 	f.Close()
@@ -215,7 +216,13 @@ func (o *Outbox) attempt(ctx context.Context, e OutboxEntry) (bool, error) {
 		if !permanent {
 			why = fmt.Sprintf("gave up after %d attempts: %s", e.Attempts+1, why)
 		}
-		return false, o.store.Dead(ctx, e, o.owner, why, o.now())
+		var receipt []byte // the refusal's verified negative receipt, as evidence
+		if se != nil && se.Receipt != nil {
+			if receipt, err = json.Marshal(se.Problem.Receipt); err != nil {
+				return false, err
+			}
+		}
+		return false, o.store.Dead(ctx, e, o.owner, why, receipt, o.now())
 	}
 	return false, o.store.Retry(ctx, e, o.owner, o.now().Add(o.policy.delay(e.Attempts)), sendErr.Error(), o.now())
 }
@@ -244,7 +251,8 @@ func (o *Outbox) Run(ctx context.Context, interval time.Duration) error {
 
 // State returns a message's outbox entries, one per recipient: pending
 // (with attempts and the last error), delivered (with the receipt) or
-// dead.
+// dead (with the reason and, when a final refusal came with one, the
+// recipient's negative receipt: see [ParseSignedReceipt]).
 func (o *Outbox) State(ctx context.Context, messageID string) ([]OutboxEntry, error) {
 	return o.store.Outbox(ctx, messageID)
 }
