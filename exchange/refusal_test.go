@@ -156,7 +156,7 @@ func TestNegativeReceipts(t *testing.T) {
 	payload := []byte("payload")
 
 	type sent struct {
-		self Party  // the sending node
+		self Party // the sending node
 		env  *Envelope
 		line []byte // the envelope as sent
 		err  error
