@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/egovkit/egovkit/docdoc"
+	"github.com/egovkit/egovkit/internal/sqldb/sqldbtest"
 	"github.com/egovkit/egovkit/signature"
 	"github.com/egovkit/egovkit/signature/pki"
 )
@@ -451,4 +452,119 @@ func TestUntrustedNegativeReceipt(t *testing.T) {
 	se := ndrcNode.transport.sendError(ctx, http.StatusGone, bytes.NewReader(body), n.dir, env, line, finance)
 	require.NoError(t, se.ReceiptError)
 	require.NotNil(t, se.Receipt)
+}
+
+// TestOutboxKeepsNegativeReceipt: an entry dead-lettered on a final
+// refusal keeps the verified negative receipt as evidence, Gateway.Sent
+// shows it, and the sender's audit log records it; the receiver stores
+// nothing.
+func TestOutboxKeepsNegativeReceipt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock(time.Now())
+	n, gws := newTestGateways(t, clock)
+	sender, fin := gws[econ.OrgID], gws[finance.OrgID]
+	before, err := fin.Store().Audit(ctx)
+	require.NoError(t, err)
+
+	doc := sendTestDocument(t, sender, finance) // a notice; econ may send finance reports only
+	assert.Zero(t, deliver(t, sender))
+	st := sentStates(t, sender, doc.ID)[finance]
+	assert.Equal(t, StateDead, st.State())
+	assert.Equal(t, 1, st.Attempts, "dead-lettered at once: the refusal is final")
+	assert.Contains(t, st.LastError, "403 exchange.refused.not-granted")
+	assert.Nil(t, st.DeliveryReceipt)
+	require.NotNil(t, st.RefusalReceipt)
+	require.NotNil(t, st.Refusal)
+	assert.Equal(t, finance, st.RefusalReceipt.Sender)
+	assert.Equal(t, doc.ID, st.RefusalReceipt.ReplyTo)
+	assert.Equal(t, ReceiptRefused, st.Refusal.Status)
+	assert.Equal(t, "exchange.refused.not-granted", st.Refusal.Rule)
+	assert.Contains(t, st.LastError, st.RefusalReceipt.ID, "the dead letter's reason names the receipt")
+	require.NoError(t, VerifyEnvelope(ctx, st.RefusalReceipt, n.dir, n.verifier, econ, clock.now()), "the kept receipt still verifies")
+
+	es, err := sender.Outbox().State(ctx, doc.ID)
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	sr, _, rc, err := ParseSignedReceipt(es[0].Receipt)
+	require.NoError(t, err)
+	want, err := canonicalDigest(es[0].Envelope, docdoc.SHA256)
+	require.NoError(t, err)
+	assert.Equal(t, want, *rc.EnvelopeDigest, "names the envelope the outbox sent")
+
+	entries, err := sender.Store().Audit(ctx)
+	require.NoError(t, err)
+	last := entries[len(entries)-1]
+	assert.Equal(t, AuditReceipt, last.Direction)
+	assert.Equal(t, KindReceipt, last.Kind)
+	assert.Equal(t, doc.ID, last.MessageID)
+	assert.Equal(t, finance.String(), last.Peer)
+	digest, err := envelopeDigest(sr.Envelope)
+	require.NoError(t, err)
+	assert.Equal(t, digest, last.Digest, "the audit log pins the receipt's envelope, which pins its payload")
+	var buf bytes.Buffer
+	require.NoError(t, WriteAudit(&buf, entries))
+	_, err = VerifyAudit(&buf)
+	require.NoError(t, err)
+
+	after, err := fin.Store().Audit(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the receiver's audit log is unchanged")
+	_, err = fin.Store().Inbox(ctx, doc.ID)
+	assert.ErrorIs(t, err, ErrNotFound)
+	_, err = fin.Store().Documents(ctx, doc.ID)
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestStoreDeadWithReceipt: Dead keeps a negative receipt and audits it in
+// one transaction, and refuses one that is not a signed receipt, on SQLite
+// and, with EGOVKIT_TEST_POSTGRES, PostgreSQL.
+func TestStoreDeadWithReceipt(t *testing.T) {
+	t.Parallel()
+	n := buildTestNet(t)
+	fin := n.nodes[finance.OrgID]
+	tr, err := NewTransport(TransportConfig{Self: finance, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: n.verifier, Signer: fin.signer,
+		TLSCertificate: fin.tlsCert, Receiver: fin.receiver})
+	require.NoError(t, err)
+	sqldbtest.ForEach(t, func(t *testing.T, open sqldbtest.Opener) {
+		ctx := context.Background()
+		s := openTestStore(t, open)
+		now := time.Date(2025, 3, 18, 8, 0, 0, 0, time.UTC)
+		env := documentEnvelope(n.nodes[ndrc.OrgID], finance, []byte("x"))
+		line, err := Marshal(env)
+		require.NoError(t, err)
+		require.NoError(t, s.Enqueue(ctx, []OutboxEntry{{MessageID: env.ID, Recipient: finance, Envelope: line, PayloadPath: "/p", State: StatePending, NextAttempt: now, Created: now}}))
+		sr, err := tr.negativeReceipt(refusedMessage{env: env, line: line}, Problem{Status: http.StatusGone, Rule: "exchange.refused.expired", Detail: "expired"})
+		require.NoError(t, err)
+		raw, err := json.Marshal(sr)
+		require.NoError(t, err)
+		c, err := s.Claim(ctx, "w", now, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, c, 1)
+		audit, err := s.Audit(ctx)
+		require.NoError(t, err)
+
+		assert.Error(t, s.Dead(ctx, c[0], "w", "refused", []byte(`{"envelope":{}}`), now), "not a signed receipt")
+		es, err := s.Outbox(ctx, env.ID)
+		require.NoError(t, err)
+		assert.Equal(t, StatePending, es[0].State, "nothing changed")
+		got, err := s.Audit(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, audit, got)
+
+		require.NoError(t, s.Dead(ctx, c[0], "w", "refused: 410 exchange.refused.expired", raw, now.Add(time.Second)))
+		es, err = s.Outbox(ctx, env.ID)
+		require.NoError(t, err)
+		assert.Equal(t, StateDead, es[0].State)
+		assert.Equal(t, 1, es[0].Attempts)
+		assert.Equal(t, raw, es[0].Receipt)
+		got, err = s.Audit(ctx)
+		require.NoError(t, err)
+		require.Len(t, got, len(audit)+1)
+		digest, err := envelopeDigest(sr.Envelope)
+		require.NoError(t, err)
+		assert.Equal(t, AuditEntry{Seq: int64(len(got)), At: NewTime(now.Add(time.Second)), Direction: AuditReceipt, Kind: KindReceipt, MessageID: env.ID, Peer: finance.String(),
+			Digest: digest, PrevHash: audit[len(audit)-1].Hash, Hash: got[len(got)-1].Hash}, got[len(got)-1])
+		assert.ErrorIs(t, s.Dead(ctx, c[0], "w", "again", raw, now), ErrLeaseLost, "dead once")
+	})
 }
