@@ -31,8 +31,12 @@ const (
 	MessageMediaType = "application/vnd.egovkit.message"
 )
 
-// Status codes of the message endpoint. A refusal's body is a JSON
-// [Problem]; R marks the refusals that come with the node's signed
+// Problem is the JSON body (application/problem+json) of a refused
+// message. Receipt is the refusing node's signed negative receipt, on the
+// refusals that the status codes below mark with R; a client that does not
+// know the member can ignore it.
+//
+// The status codes of the message endpoint, where R marks the refusals that come with the node's signed
 // negative receipt (拒收回执) in Problem.Receipt, when the node could
 // identify the message (see below).
 //
@@ -75,7 +79,7 @@ const (
 // message has an id, and nothing of the message is stored. No receipt
 // comes where there is no message to name (wrong method or media type, no
 // mutual TLS, an unreadable or invalid envelope), where the refusal is not
-// final (409, 429, 500, 503), and where the TLS client is not the node the
+// final (409, 429, 5xx), and where the TLS client is not the node the
 // directory registers for a sender it knows (exchange.refused.tls-peer):
 // that message may be genuine and merely presented by another party, which
 // the sender's own delivery would contradict.
@@ -88,14 +92,12 @@ const (
 // those for unknown senders share one bucket of that size, so a flood of
 // refused requests costs at most Rate signatures a second per organ plus
 // Rate for all unknown senders together, beyond which a refusal is answered
-// as before, without a receipt; a receipt is smaller than the envelope it
-// refuses, and says nothing the Problem does not (the rule, the detail,
-// the node's own identity, and digests of what the requester sent).
-
-// Problem is the JSON body (application/problem+json) of a refused
-// message. Receipt is the refusing node's signed negative receipt, on the
-// refusals that the status codes above mark with R; a client that does not
-// know the member can ignore it.
+// as before, without a receipt. The answer goes only to the TLS client
+// that asked, over the connection it opened, so it cannot be reflected at
+// a third party; with a receipt a refusal's body is a few kilobytes (its
+// signature carries the node's certificate chain). The receipt says
+// nothing the Problem does not: the rule, the detail, the node's own
+// identity, and digests of what the requester sent.
 type Problem struct {
 	Status     int            `json:"status"`
 	Rule       string         `json:"rule"`
