@@ -36,9 +36,9 @@ const (
 // refusals that the status codes below mark with R; a client that does not
 // know the member can ignore it.
 //
-// The status codes of the message endpoint, where R marks the refusals that come with the node's signed
-// negative receipt (拒收回执) in Problem.Receipt, when the node could
-// identify the message (see below).
+// The status codes of the message endpoint, where R marks the refusals
+// that come with the node's signed negative receipt (拒收回执) in
+// Problem.Receipt, when the node could identify the message (see below):
 //
 //	200 OK                     accepted (or a duplicate of an accepted message); the body is the receipt
 //	400 Bad Request            malformed body or envelope (no receipt: there is no envelope to name)
