@@ -568,3 +568,27 @@ func TestStoreDeadWithReceipt(t *testing.T) {
 		assert.ErrorIs(t, s.Dead(ctx, c[0], "w", "again", raw, now), ErrLeaseLost, "dead once")
 	})
 }
+
+// TestRevocationUnavailable: a node that requires revocation information
+// and has none for the signing certificate refuses for now (503, no
+// receipt), not for good.
+func TestRevocationUnavailable(t *testing.T) {
+	t.Parallel()
+	rn := newRefusalNet(t, TransportLimits{}, func(n *testNet, p Party) *signature.Verifier {
+		if p != ndrc {
+			return nil
+		}
+		v, err := signature.NewVerifier(n.roots, signature.RequireRevocationInfo())
+		require.NoError(t, err)
+		return v
+	})
+	from := rn.nodes[finance.OrgID]
+	env := documentEnvelope(from, ndrc, []byte("x"))
+	_, _, err := from.transport.Send(context.Background(), env, ndrc, strings.NewReader("x"))
+	se := sendErr(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, se.Status)
+	assert.Equal(t, "exchange.refused.revocation-unavailable", se.Problem.Rule)
+	assert.True(t, se.Temporary())
+	assertNoReceipt(t, se)
+	rn.assertNothingStored(t, ndrc, env.ID)
+}

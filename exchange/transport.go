@@ -66,7 +66,9 @@ const (
 //	429 Too Many Requests      the sender's rate limit; Retry-After says when to retry (no receipt: not final)
 //	500 Internal Server Error  the message could not be stored; retry later (no receipt)
 //	502 Bad Gateway            the data resource's handler failed (no receipt)
-//	503 Service Unavailable    no valid directory (expired or not yet loaded); retry later (no receipt)
+//	503 Service Unavailable    no valid directory (expired or not yet loaded), or no usable revocation
+//	                           information here for the signing certificate when the node requires it
+//	                           (exchange.refused.revocation-unavailable); Retry-After (no receipt)
 //
 // A negative receipt is the node's final word on one message: a receipt
 // envelope signed by the node and addressed to the envelope's sender,
@@ -290,6 +292,8 @@ var refusalStatus = map[error]int{
 	ErrUnsigned:       http.StatusForbidden,
 	ErrExpired:        http.StatusGone,
 	ErrNotForThisNode: http.StatusMisdirectedRequest,
+	// The node's own lack: retry later.
+	ErrRevocationUnavailable: http.StatusServiceUnavailable,
 	// Refusals of a Receiver, such as a Gateway's.
 	ErrUnknownDocument: http.StatusConflict,
 	ErrInvalidPayload:  http.StatusUnprocessableEntity,
@@ -350,7 +354,11 @@ func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
 	if err := VerifyEnvelope(r.Context(), env, dir, n.cfg.Verifier, n.cfg.Self, n.now()); err != nil {
 		var re *RefusalError
 		if errors.As(err, &re) {
-			n.refuse(w, m, Problem{Status: refusalStatus[re.Reason], Rule: re.Rule, Detail: re.Error()})
+			status := refusalStatus[re.Reason]
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "60")
+			}
+			n.refuse(w, m, Problem{Status: status, Rule: re.Rule, Detail: re.Error()})
 			return
 		}
 		writeProblem(w, Problem{Status: http.StatusInternalServerError, Rule: "exchange.internal", Detail: err.Error()})
