@@ -19,7 +19,7 @@ import (
 const (
 	AuditSent     = "sent"     // a message this node stored for sending
 	AuditReceived = "received" // a message this node accepted
-	AuditReceipt  = "receipt"  // a delivery receipt this node received for a message it sent
+	AuditReceipt  = "receipt"  // a delivery receipt, or the negative receipt of a final refusal, this node received for a message it sent
 	AuditState    = "state"    // a document's state changed (签收, 退回, 撤回, 催办); State says to what
 )
 

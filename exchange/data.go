@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,27 +60,30 @@ func (n *Transport) Publish(resource string, h ResourceHandler) error {
 // serveData answers a verified dataRequest: it checks that this node serves
 // the resource and that the directory grants the caller, stores the request
 // (so that a replayed request id is refused), runs the handler and answers
-// with a signed dataResponse.
-func (n *Transport) serveData(w http.ResponseWriter, r *http.Request, env *Envelope, dir *Directory, payload *checkedReader) {
+// with a signed dataResponse. Its final refusals come with a negative
+// receipt, as the message endpoint's do.
+func (n *Transport) serveData(w http.ResponseWriter, r *http.Request, m refusedMessage, dir *Directory, payload *checkedReader) {
+	env := m.env
 	_, provider, ok := dir.Resource(env.Resource)
 	n.mu.Lock()
 	h := n.resources[env.Resource]
 	n.mu.Unlock()
 	if !ok || provider != n.cfg.Self || h == nil {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Rule: "exchange.refused.unknown-resource", Detail: fmt.Sprintf("this node serves no resource %q", env.Resource)})
+		n.refuse(w, m, Problem{Status: http.StatusNotFound, Rule: "exchange.refused.unknown-resource", Detail: fmt.Sprintf("this node serves no resource %q", env.Resource)})
 		return
 	}
 	if !dir.MayCall(env.Sender.OrgID, env.Resource) {
-		writeProblem(w, Problem{Status: http.StatusForbidden, Rule: "exchange.refused.not-granted", Detail: fmt.Sprintf("the directory grants %s no call of %s", env.Sender.OrgID, env.Resource)})
+		n.refuse(w, m, Problem{Status: http.StatusForbidden, Rule: "exchange.refused.not-granted", Detail: fmt.Sprintf("the directory grants %s no call of %s", env.Sender.OrgID, env.Resource)})
 		return
 	}
 	if env.Payload.Size > MaxDataPayload {
-		writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Rule: "exchange.refused.payload-size", Detail: fmt.Sprintf("data request of %d bytes; expected at most %d", env.Payload.Size, MaxDataPayload)})
+		n.refuse(w, m, Problem{Status: http.StatusRequestEntityTooLarge, Rule: "exchange.refused.payload-size", Detail: fmt.Sprintf("data request of %d bytes; expected at most %d", env.Payload.Size, MaxDataPayload)})
 		return
 	}
 	body, err := io.ReadAll(payload)
 	if err != nil {
-		writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
+		m.sum = payload.sum
+		n.refuse(w, m, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
 		return
 	}
 	dup, err := n.cfg.Receiver.Receive(r.Context(), env, bytes.NewReader(body))
@@ -131,7 +133,9 @@ func (n *Transport) dataResponse(req *Envelope, resp DataResponse) ([]byte, erro
 // the resource's provider in the directory, sends a signed dataRequest with
 // body, and returns the provider's verified dataResponse. The provider's
 // node checks the grant before its handler runs; a refusal is a
-// [*SendError].
+// [*SendError], with the provider's verified negative receipt when the
+// refusal is final (an unknown resource, no grant, a payload too large or
+// not matching its envelope).
 func (n *Transport) Call(ctx context.Context, resource, mediaType string, body []byte) (*Envelope, []byte, error) {
 	dir, err := n.cfg.Directory()
 	if err != nil {
@@ -174,9 +178,7 @@ func (n *Transport) Call(ctx context.Context, resource, mediaType string, body [
 	defer resp.Body.Close()
 	rb := bufio.NewReader(io.LimitReader(resp.Body, MaxEnvelopeSize+MaxDataPayload+1))
 	if resp.StatusCode != http.StatusOK {
-		var p Problem
-		_ = json.NewDecoder(rb).Decode(&p)
-		return nil, nil, &SendError{Status: resp.StatusCode, Problem: p}
+		return nil, nil, n.sendError(ctx, resp.StatusCode, rb, dir, req, line, provider)
 	}
 	rl, err := readLine(rb, MaxEnvelopeSize)
 	if err != nil {

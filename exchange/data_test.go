@@ -47,6 +47,10 @@ func TestDataSharing(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, se.Status)
 	assert.Equal(t, "exchange.refused.not-granted", se.Problem.Rule)
 	assert.Equal(t, int32(1), calls.Load())
+	require.NotNil(t, se.Receipt, "with the provider's verified negative receipt")
+	assert.Equal(t, finance, se.Receipt.Sender)
+	assert.Empty(t, se.Receipt.Resource, "a receipt calls no resource")
+	assert.Equal(t, "exchange.refused.not-granted", se.Refusal.Rule)
 
 	_, _, err = consumer.transport.Call(ctx, "market.registration", "application/json", nil)
 	assert.True(t, errors.Is(err, ErrNoSuchResource))
@@ -55,6 +59,8 @@ func TestDataSharing(t *testing.T) {
 	_, _, err = consumer.transport.Call(ctx, "finance.budget-execution", "application/json", []byte(`not json`))
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, http.StatusBadGateway, se.Status)
+	assert.Nil(t, se.Receipt, "not a final refusal")
+	assert.Nil(t, se.Problem.Receipt)
 
 	req := NewEnvelope(KindDataRequest, consumer.party, n.now)
 	req.Recipients = []Party{finance}
@@ -67,12 +73,21 @@ func TestDataSharing(t *testing.T) {
 	require.NoError(t, err)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: consumer.transport.clientTLSConfig(provider.tlsCert.Leaf.Raw)}}
 	defer client.CloseIdleConnections()
-	post := func() int {
+	post := func() (int, *Problem) {
 		resp, err := client.Post("https://"+provider.listener.Addr().String()+MessagePath, MessageMediaType, io.MultiReader(bytes.NewReader(append(line, '\n')), bytes.NewReader(payload)))
 		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return resp.StatusCode, nil
+		}
+		var p Problem
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&p))
+		return resp.StatusCode, &p
 	}
-	assert.Equal(t, http.StatusOK, post())
-	assert.Equal(t, http.StatusConflict, post(), "a replayed data request is refused")
+	code, _ := post()
+	assert.Equal(t, http.StatusOK, code)
+	code, p := post()
+	assert.Equal(t, http.StatusConflict, code, "a replayed data request is refused")
+	assert.Equal(t, "exchange.refused.replay", p.Rule)
+	assert.Nil(t, p.Receipt, "409 is not final: no receipt")
 }

@@ -38,6 +38,21 @@
 // sender pins the receiver's TLS certificate to the directory in the same
 // way. The status codes are listed beside [Problem].
 //
+// A refusal is a [Problem] (application/problem+json) with the status and
+// the rule. When the refusal is final and the node could name the message
+// (the envelope parsed), the Problem also carries the node's signed
+// negative receipt (拒收回执, a [SignedReceipt]): a receipt of status
+// [ReceiptRefused] with the rule, the reason, the canonical digest of the
+// envelope refused and, for a payload that did not match its envelope,
+// the digest of the bytes received; nothing of the message is stored. The
+// sender verifies it (signed by the recipient node as the directory
+// registers it, for the message sent) and finds it on the [*SendError];
+// one that does not verify is dropped. There is no receipt for a request
+// that is not a message, for a refusal that a retry may overcome (409, 429,
+// 5xx), or for a TLS client that is not the sender's registered node; an
+// unknown sender gets one, within a rate limit shared by all unknown
+// senders (see [Problem] for why).
+//
 // # Data sharing
 //
 // A provider publishes a data resource once ([Transport.Publish]) with a
@@ -55,7 +70,9 @@
 // organ share a store and deliver each entry once), delivers them, and
 // records the signed delivery receipt, or a retry with exponential backoff
 // and jitter ([RetryPolicy]), or, after the last attempt or a permanent
-// refusal, a dead letter that [Outbox.State] shows with its reason. The
+// refusal, a dead letter that [Outbox.State] shows with its reason and,
+// for a refusal that came with one, the recipient's verified negative
+// receipt, which the audit log records too. The
 // receiving side's [Inbox] spools the payload durably before it records
 // the message, and recognises a replayed message id, so that the receiving
 // application sees each message once however often the sender retries.
@@ -81,7 +98,8 @@
 // final, and goes back to the sender as a signed receipt message through
 // the outbox, whose payload is a [Receipt] (media type [ReceiptMediaType],
 // schema [ReceiptSchema]: status signedFor or returned, the document's id
-// and digest as received, when, by whom, why). The sender may recall
+// and digest as received, when, by whom, why; the same schema covers the
+// delivered and refused receipts of the transport). The sender may recall
 // ([Gateway.Recall], 撤回) a document from every recipient still awaiting,
 // and urge ([Gateway.Urge], 催办) them; both travel as messages whose
 // payload is a [Notice] ([NoticeMediaType], [NoticeSchema]). A recipient
@@ -96,7 +114,8 @@
 //
 // [Gateway.Sent] tells the sender, per recipient, whether its message is
 // stored, delivered (with the signed delivery receipt), signed for and by
-// whom, returned and why, recalled, or dead-lettered and why
+// whom, returned and why, recalled, or dead-lettered and why, with the
+// recipient's negative receipt when it refused the message for good
 // ([RecipientState.State]); [Gateway.Received] tells the recipient the
 // state of a document it received, and the delivery of the receipt it
 // sent back.

@@ -489,6 +489,12 @@ type RecipientState struct {
 	// DeliveryReceipt is the recipient's signed delivery receipt (送达回执)
 	// as verified on delivery, once delivered; its Created is when.
 	DeliveryReceipt *Envelope
+	// RefusalReceipt is the recipient's signed negative receipt (拒收回执)
+	// as verified when it refused the message for good, for an entry
+	// dead-lettered on that refusal; Refusal is its payload (the rule, the
+	// reason, the envelope's digest). Nil otherwise.
+	RefusalReceipt *Envelope
+	Refusal        *Receipt
 	// Document is the business state, for a document.
 	Document DocumentState
 }
@@ -529,7 +535,15 @@ func (g *Gateway) Sent(ctx context.Context, messageID string) ([]RecipientState,
 	out := make([]RecipientState, len(entries))
 	for i, e := range entries {
 		out[i] = RecipientState{Recipient: e.Recipient, Delivery: e.State, Attempts: e.Attempts, LastError: e.LastError, Document: docs[e.Recipient]}
-		if len(e.Receipt) > 0 {
+		switch {
+		case len(e.Receipt) == 0:
+		case e.State == StateDead:
+			_, re, rc, err := ParseSignedReceipt(e.Receipt)
+			if err != nil {
+				return nil, fmt.Errorf("exchange: stored negative receipt of %s to %s: %w", messageID, e.Recipient, err)
+			}
+			out[i].RefusalReceipt, out[i].Refusal = re, rc
+		default:
 			re, err := ParseEnvelopeBytes(e.Receipt)
 			if err != nil {
 				return nil, fmt.Errorf("exchange: stored delivery receipt of %s to %s: %w", messageID, e.Recipient, err)

@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -340,12 +341,12 @@ func (o *Outbox) attempt(ctx context.Context, e OutboxEntry, env *Envelope) (boo
 	if env == nil {
 		var err error
 		if env, err = ParseEnvelopeBytes(e.Envelope); err != nil {
-			return false, o.dead(ctx, e, "stored envelope is invalid: "+err.Error())
+			return false, o.dead(ctx, e, "stored envelope is invalid: "+err.Error(), nil)
 		}
 	}
 	f, err := openPayload(e.Payload, e.PayloadPath)
 	if err != nil {
-		return false, o.dead(ctx, e, "spooled payload is missing: "+err.Error())
+		return false, o.dead(ctx, e, "spooled payload is missing: "+err.Error(), nil)
 	}
 	receipt, _, sendErr := o.transport.Deliver(ctx, env, e.Recipient, f)
 	f.Close()
@@ -370,18 +371,25 @@ func (o *Outbox) attempt(ctx context.Context, e OutboxEntry, env *Envelope) (boo
 		if !permanent {
 			why = fmt.Sprintf("gave up after %d attempts: %s", e.Attempts+1, why)
 		}
-		return false, o.dead(ctx, e, why)
+		var receipt []byte // the refusal's verified negative receipt, as evidence
+		if se != nil && se.Receipt != nil {
+			if receipt, err = json.Marshal(se.Problem.Receipt); err != nil {
+				return false, err
+			}
+		}
+		return false, o.dead(ctx, e, why, receipt)
 	}
 	return false, o.store.Retry(ctx, e, o.owner, o.now().Add(o.policy.delay(e.Attempts)), sendErr.Error(), o.now())
 }
 
-// dead dead-letters a claimed entry and reports it.
-func (o *Outbox) dead(ctx context.Context, e OutboxEntry, why string) error {
-	if err := o.store.Dead(ctx, e, o.owner, why, o.now()); err != nil {
+// dead dead-letters a claimed entry, with the refusal's negative receipt
+// when there is one, and reports it.
+func (o *Outbox) dead(ctx context.Context, e OutboxEntry, why string, receipt []byte) error {
+	if err := o.store.Dead(ctx, e, o.owner, why, receipt, o.now()); err != nil {
 		return err
 	}
 	if o.onDone != nil {
-		e.State, e.LastError, e.Attempts = StateDead, why, e.Attempts+1
+		e.State, e.LastError, e.Receipt, e.Attempts = StateDead, why, receipt, e.Attempts+1
 		o.onDone(e)
 	}
 	return nil
@@ -464,7 +472,8 @@ func (o *Outbox) serve(ctx context.Context, interval time.Duration, keep func(er
 
 // State returns a message's outbox entries, one per recipient: pending
 // (with attempts and the last error), delivered (with the receipt) or
-// dead.
+// dead (with the reason and, when a final refusal came with one, the
+// recipient's negative receipt: see [ParseSignedReceipt]).
 func (o *Outbox) State(ctx context.Context, messageID string) ([]OutboxEntry, error) {
 	return o.store.Outbox(ctx, messageID)
 }

@@ -78,7 +78,7 @@ func TestStoreConformance(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, c, 1, "the other entry's lease has ended")
 		assert.NotEqual(t, first.Recipient, c[0].Recipient)
-		require.NoError(t, s.Dead(ctx, c[0], "wc", "refused: not granted", now.Add(5*time.Minute)))
+		require.NoError(t, s.Dead(ctx, c[0], "wc", "refused: not granted", nil, now.Add(5*time.Minute)))
 		c, err = s.Claim(ctx, "wd", now.Add(11*time.Minute), time.Minute, 10)
 		require.NoError(t, err)
 		require.Len(t, c, 1)

@@ -12,6 +12,7 @@ import (
 	"github.com/egovkit/egovkit/docdoc"
 	"github.com/egovkit/egovkit/internal/schemacheck"
 	"github.com/egovkit/egovkit/internal/strictjson"
+	"github.com/egovkit/egovkit/signature/jcs"
 )
 
 //go:embed schema/receipt.schema.json
@@ -59,6 +60,7 @@ var (
 // Receipt statuses.
 const (
 	ReceiptDelivered = "delivered" // 送达: the recipient's node stored the document
+	ReceiptRefused   = "refused"   // 拒收: the recipient's node refused the message for good, and says by which rule and why
 	ReceiptSignedFor = "signedFor" // 签收: a person at the recipient signed for it
 	ReceiptReturned  = "returned"  // 退回: the recipient sent it back, with the reason
 )
@@ -79,17 +81,43 @@ func (p Person) String() string {
 }
 
 // Receipt is the payload of a receipt message (回执), as the schema that
-// [ReceiptSchema] returns fixes it: a delivery receipt (送达回执), or a
-// business receipt saying that the document was signed for (签收, with By
-// and At) or returned (退回, with Reason and At).
+// [ReceiptSchema] returns fixes it: a delivery receipt (送达回执); a
+// negative receipt (拒收回执, status [ReceiptRefused]) saying that the
+// node refused the message for good, with the Rule and the Reason, the
+// EnvelopeDigest of the envelope it refused and, when it read the payload
+// before refusing, the Digest of the bytes it received; or a business
+// receipt saying that the document was signed for (签收, with By and At) or
+// returned (退回, with Reason and At).
 type Receipt struct {
-	Status    string        `json:"status"`
-	MessageID string        `json:"messageId"`
-	Received  Time          `json:"received"`
-	Digest    docdoc.Digest `json:"digest"` // of the payload received
-	At        *Time         `json:"at,omitempty"`
-	By        *Person       `json:"by,omitempty"`
-	Reason    string        `json:"reason,omitempty"`
+	Status    string `json:"status"`
+	MessageID string `json:"messageId"`
+	Received  Time   `json:"received"`
+	// Digest is of the payload received; the zero Digest (left out of the
+	// JSON) on a refused receipt whose node did not read the payload.
+	Digest docdoc.Digest `json:"digest"`
+	// EnvelopeDigest is, on a refused receipt, the SHA-256 of the canonical
+	// form (RFC 8785) of the envelope refused, as received.
+	EnvelopeDigest *docdoc.Digest `json:"envelopeDigest,omitempty"`
+	// Rule is, on a refused receipt, the refusal's rule id, as in the
+	// [Problem].
+	Rule   string  `json:"rule,omitempty"`
+	At     *Time   `json:"at,omitempty"`
+	By     *Person `json:"by,omitempty"`
+	Reason string  `json:"reason,omitempty"`
+}
+
+// MarshalJSON implements json.Marshaler: as the struct's fields, leaving
+// out a zero Digest.
+func (r Receipt) MarshalJSON() ([]byte, error) {
+	type plain Receipt
+	out := struct {
+		plain
+		Digest *docdoc.Digest `json:"digest,omitempty"`
+	}{plain: plain(r)}
+	if r.Digest != (docdoc.Digest{}) {
+		out.Digest = &r.Digest
+	}
+	return marshalCompact(out)
 }
 
 // Notice is the payload of a recall (撤回) or urge (催办) of a document: the
@@ -174,7 +202,10 @@ func parseLifecycle(data []byte, mediaType string, sch func() (*schemacheck.Sche
 // names, at most [MaxLifecyclePayload] bytes), validates it against the
 // schema and checks what the schema cannot: a signedFor receipt names who
 // signed for it and when; a returned one says why (a reason that is not
-// blank) and when; a delivery receipt carries none of at, by and reason.
+// blank) and when; a delivery receipt carries none of at, by and reason;
+// a refused one names the rule, the reason and the envelope refused, and
+// carries neither at nor by; every receipt but a refused one has a digest,
+// and only a refused one a rule and an envelopeDigest.
 // Every problem is reported, as a [*PayloadError].
 func ParseReceipt(data []byte) (*Receipt, error) {
 	var r Receipt
@@ -186,10 +217,35 @@ func ParseReceipt(data []byte) (*Receipt, error) {
 }
 
 func (r *Receipt) check(vs *violations) {
+	noDigest := r.Digest == (docdoc.Digest{})
+	if noDigest && r.Status != ReceiptRefused {
+		vs.Add("/digest", "exchange.receipt.digest-required", "a %s receipt names the payload it acknowledges; expected digest", r.Status)
+	}
+	if r.Status != ReceiptRefused {
+		if r.Rule != "" {
+			vs.Add("/rule", "exchange.receipt.rule-unexpected", "a %s receipt names no refusal rule; expected rule only on refused", r.Status)
+		}
+		if r.EnvelopeDigest != nil {
+			vs.Add("/envelopeDigest", "exchange.receipt.envelope-unexpected", "a %s receipt carries no envelopeDigest; expected it only on refused", r.Status)
+		}
+	}
 	switch r.Status {
 	case ReceiptDelivered:
 		if r.At != nil || r.By != nil || r.Reason != "" {
 			vs.Add("", "exchange.receipt.delivered-members", "a delivery receipt carries no at, by or reason; expected only status, messageId, received and digest")
+		}
+	case ReceiptRefused:
+		if r.Rule == "" {
+			vs.Add("/rule", "exchange.receipt.rule-required", "a refused receipt names the rule that refused the message; expected rule")
+		}
+		if strings.TrimSpace(r.Reason) == "" {
+			vs.Add("/reason", "exchange.receipt.reason-required", "a refused receipt says why the message was refused; expected a reason that is not blank")
+		}
+		if r.EnvelopeDigest == nil {
+			vs.Add("/envelopeDigest", "exchange.receipt.envelope-required", "a refused receipt names the envelope it refused; expected envelopeDigest")
+		}
+		if r.At != nil || r.By != nil {
+			vs.Add("", "exchange.receipt.refused-members", "a refused receipt carries no at or by; expected status, messageId, received, rule, reason, envelopeDigest and, optionally, digest")
 		}
 	case ReceiptSignedFor:
 		if r.By == nil {
@@ -203,7 +259,7 @@ func (r *Receipt) check(vs *violations) {
 			vs.Add("/reason", "exchange.receipt.reason-required", "a returned document carries the reason it was returned (退回理由); expected a reason that is not blank")
 		}
 	}
-	if r.Status != ReceiptDelivered && r.At == nil {
+	if r.Status != ReceiptDelivered && r.Status != ReceiptRefused && r.At == nil {
 		vs.Add("/at", "exchange.receipt.at-required", "a %s receipt says when; expected at", r.Status)
 	}
 	if r.At != nil && r.At.Before(r.Received.Time) {
@@ -261,4 +317,79 @@ func MarshalNotice(n *Notice) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// SignedReceipt is a signed receipt in one JSON object: the receipt's
+// signed envelope and, base64 in JSON, the exact bytes of its payload (the
+// receipt's JSON) that the envelope's size and digest describe. A final
+// refusal carries the refusing node's negative receipt (拒收回执) this way,
+// as [Problem].Receipt, and an outbox entry dead-lettered on that refusal
+// keeps it this way in [OutboxEntry].Receipt, as evidence.
+type SignedReceipt struct {
+	Envelope json.RawMessage `json:"envelope"`
+	Payload  []byte          `json:"payload"`
+}
+
+// Open reads the receipt's envelope and payload strictly and checks that
+// the payload is a receipt ([ReceiptMediaType], at most
+// [MaxLifecyclePayload] bytes) of exactly the size and digest the
+// envelope gives, answering the message the receipt names. It does not
+// check the signature, which takes the directory: see [VerifyEnvelope].
+func (s *SignedReceipt) Open() (*Envelope, *Receipt, error) {
+	env, err := ParseEnvelopeBytes(s.Envelope)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: the signed receipt's envelope: %w", err)
+	}
+	if env.Kind != KindReceipt || env.Payload.MediaType != ReceiptMediaType {
+		return nil, nil, fmt.Errorf("exchange: the signed receipt's envelope is a %s carrying %s; expected a %s carrying %s", env.Kind, env.Payload.MediaType, KindReceipt, ReceiptMediaType)
+	}
+	if env.Payload.Size != int64(len(s.Payload)) || env.Payload.Size > MaxLifecyclePayload {
+		return nil, nil, fmt.Errorf("exchange: the signed receipt's payload has %d bytes, its envelope says %d; expected equal sizes of at most %d", len(s.Payload), env.Payload.Size, MaxLifecyclePayload)
+	}
+	d, _, err := docdoc.ComputeDigest(bytes.NewReader(s.Payload), env.Payload.Digest.Alg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: the signed receipt's payload digest: %w", err)
+	}
+	if d != env.Payload.Digest {
+		return nil, nil, fmt.Errorf("%w: the signed receipt's payload has digest %s, its envelope says %s", ErrPayloadMismatch, d.Value, env.Payload.Digest.Value)
+	}
+	rc, err := ParseReceipt(s.Payload)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: the signed receipt's payload: %w", err)
+	}
+	if rc.MessageID != env.ReplyTo {
+		return nil, nil, fmt.Errorf("exchange: the signed receipt's payload is about %s, its envelope answers %s; expected the same message", rc.MessageID, env.ReplyTo)
+	}
+	return env, rc, nil
+}
+
+// ParseSignedReceipt reads a [SignedReceipt]'s JSON strictly, as
+// [OutboxEntry].Receipt holds it for an entry dead-lettered on a refusal,
+// and opens it ([SignedReceipt.Open]).
+func ParseSignedReceipt(data []byte) (*SignedReceipt, *Envelope, *Receipt, error) {
+	if _, err := strictjson.Parse(data, strictjson.Limits{MaxBytes: 2*MaxEnvelopeSize + 2*MaxLifecyclePayload, MaxDepth: MaxEnvelopeDepth + 1}); err != nil {
+		return nil, nil, nil, fmt.Errorf("exchange: the signed receipt: %w", err)
+	}
+	var s SignedReceipt
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, nil, nil, fmt.Errorf("exchange: the signed receipt: %w; expected {\"envelope\": {...}, \"payload\": \"BASE64\"}", err)
+	}
+	env, rc, err := s.Open()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &s, env, rc, nil
+}
+
+// canonicalDigest is the digest with alg of the RFC 8785 canonical form
+// of an envelope's JSON: what a refused receipt's envelopeDigest names.
+func canonicalDigest(raw []byte, alg docdoc.DigestAlgorithm) (docdoc.Digest, error) {
+	canon, err := jcs.Canonicalize(raw)
+	if err != nil {
+		return docdoc.Digest{}, err
+	}
+	d, _, err := docdoc.ComputeDigest(bytes.NewReader(canon), alg)
+	return d, err
 }

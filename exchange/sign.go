@@ -61,6 +61,11 @@ var (
 	ErrUnsigned       = errors.New("exchange: the envelope is not signed")
 	ErrExpired        = errors.New("exchange: the message has expired")
 	ErrNotForThisNode = errors.New("exchange: this node is not a recipient")
+	// ErrRevocationUnavailable: this node cannot tell whether the signing
+	// certificate is revoked (its verifier requires revocation information
+	// and has no usable CRL or OCSP response for it). The node's own lack,
+	// so the refusal is not final.
+	ErrRevocationUnavailable = errors.New("exchange: the signing certificate's revocation status is unavailable here")
 )
 
 // RefusalError is why a node refuses a message: a stable rule id for the
@@ -92,6 +97,10 @@ func refuse(rule string, reason error, format string, args ...any) error {
 // with exactly the signing certificate the directory registers for that
 // node (so a valid certificate of another node, or of another organ, is
 // refused); it has not expired at now; and self is among its recipients.
+// A signature that does not verify because its certificate is revoked,
+// expired or not yet valid is refused with ErrBadSignature under its own
+// rule (exchange.refused.certificate-revoked, -expired, -not-yet-valid);
+// one whose revocation status v cannot establish is ErrRevocationUnavailable.
 // Checks of grants and payloads belong to the kinds' handlers.
 func VerifyEnvelope(ctx context.Context, e *Envelope, dir *Directory, v *signature.Verifier, self Party, now time.Time) error {
 	node := dir.Node(e.Sender)
@@ -114,7 +123,16 @@ func VerifyEnvelope(ctx context.Context, e *Envelope, dir *Directory, v *signatu
 		return refuse("exchange.refused.signature", ErrBadSignature, "%v", err)
 	}
 	ver, err := v.Verify(ctx, sig, payload)
-	if err != nil {
+	switch {
+	case errors.Is(err, signature.ErrRevocationCheck):
+		return refuse("exchange.refused.revocation-unavailable", ErrRevocationUnavailable, "%v", err)
+	case errors.Is(err, signature.ErrRevoked):
+		return refuse("exchange.refused.certificate-revoked", ErrBadSignature, "%v", err)
+	case errors.Is(err, signature.ErrExpired):
+		return refuse("exchange.refused.certificate-expired", ErrBadSignature, "%v", err)
+	case errors.Is(err, signature.ErrNotYetValid):
+		return refuse("exchange.refused.certificate-not-yet-valid", ErrBadSignature, "%v", err)
+	case err != nil:
 		return refuse("exchange.refused.signature", ErrBadSignature, "%v", err)
 	}
 	if !bytes.Equal(ver.Certificate.Raw, node.SigningCertificate) {

@@ -406,8 +406,20 @@ func (s *SQLStore) Retry(ctx context.Context, e OutboxEntry, owner string, next 
 }
 
 // Dead implements [Store].
-func (s *SQLStore) Dead(ctx context.Context, e OutboxEntry, owner string, lastErr string, now time.Time) error {
-	return s.finish(ctx, e, owner, "state = ?, attempts = attempts + 1, last_error = ?, updated = ?", StateDead, lastErr, ms(now))
+func (s *SQLStore) Dead(ctx context.Context, e OutboxEntry, owner string, lastErr string, receipt []byte, now time.Time) error {
+	if receipt == nil {
+		return s.finish(ctx, e, owner, "state = ?, attempts = attempts + 1, last_error = ?, updated = ?", StateDead, lastErr, ms(now))
+	}
+	sr, _, _, err := ParseSignedReceipt(receipt)
+	if err != nil {
+		return fmt.Errorf("exchange: dead-lettering %s to %s: %w", e.MessageID, e.Recipient, err)
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.finishTx(ctx, tx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, last_error = ?, updated = ?", StateDead, string(receipt), lastErr, ms(now)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditReceipt, sr.Envelope, e.MessageID, e.Recipient, now)
+	})
 }
 
 // Outbox implements [Store].

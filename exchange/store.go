@@ -33,7 +33,7 @@ type OutboxEntry struct {
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string
-	Receipt     []byte // the recipient's signed receipt envelope, once delivered
+	Receipt     []byte // the recipient's signed receipt envelope, once delivered; dead on a refusal, its negative receipt as SignedReceipt JSON, or nil
 	Created     time.Time
 	Updated     time.Time
 }
@@ -83,8 +83,12 @@ type Store interface {
 	Delivered(ctx context.Context, e OutboxEntry, owner string, receipt []byte, now time.Time) error
 	// Retry records a failed attempt and when to try again.
 	Retry(ctx context.Context, e OutboxEntry, owner string, next time.Time, lastErr string, now time.Time) error
-	// Dead dead-letters a claimed entry.
-	Dead(ctx context.Context, e OutboxEntry, owner string, lastErr string, now time.Time) error
+	// Dead dead-letters a claimed entry. receipt is nil, or the JSON of
+	// the recipient's verified negative receipt ([SignedReceipt]) when a
+	// final refusal came with one: it is kept in OutboxEntry.Receipt as
+	// evidence and appended to the audit log (AuditReceipt, the digest of
+	// its envelope) in the same transaction.
+	Dead(ctx context.Context, e OutboxEntry, owner string, lastErr string, receipt []byte, now time.Time) error
 	// Outbox returns the entries of a message, one per recipient.
 	Outbox(ctx context.Context, messageID string) ([]OutboxEntry, error)
 	// Accept stores an inbox entry; ErrDuplicate if its id is stored.
@@ -107,8 +111,8 @@ type Store interface {
 	// ListDocuments returns up to limit document states of a role, the
 	// newest document first.
 	ListDocuments(ctx context.Context, role Role, limit int) ([]DocumentState, error)
-	// Audit returns the audit log, in order. Enqueue, Accept, Delivered and
-	// Change append to it in the same transaction as the change they
+	// Audit returns the audit log, in order. Enqueue, Accept, Delivered,
+	// Dead with a receipt, and Change append to it in the same transaction as the change they
 	// record.
 	Audit(ctx context.Context) ([]AuditEntry, error)
 	// Close releases the store.

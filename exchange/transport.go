@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/egovkit/egovkit/docdoc"
 	"github.com/egovkit/egovkit/signature"
@@ -30,31 +31,81 @@ const (
 	MessageMediaType = "application/vnd.egovkit.message"
 )
 
-// Status codes of the message endpoint. A refusal's body is a JSON
-// [Problem].
+// Problem is the JSON body (application/problem+json) of a refused
+// message. Receipt is the refusing node's signed negative receipt, on the
+// refusals that the status codes below mark with R; a client that does not
+// know the member can ignore it.
+//
+// The status codes of the message endpoint, where R marks the refusals
+// that come with the node's signed negative receipt (拒收回执) in
+// Problem.Receipt, when the node could identify the message (see below):
 //
 //	200 OK                     accepted (or a duplicate of an accepted message); the body is the receipt
-//	400 Bad Request            malformed body or envelope
-//	403 Forbidden              TLS peer not the sender's registered node, bad signature, unknown sender, no grant
-//	405 Method Not Allowed     not POST
-//	410 Gone                   the message has expired
-//	413 Content Too Large      envelope or payload over the limits
+//	400 Bad Request            malformed body or envelope (no receipt: there is no envelope to name)
+//	403 Forbidden            R bad or missing signature (exchange.refused.signature, .unsigned), a
+//	                           revoked, expired or not yet valid signing certificate
+//	                           (.certificate-revoked, .certificate-expired, .certificate-not-yet-valid),
+//	                           a signing certificate not the one the directory registers for the sender
+//	                           node (.sender-certificate), an unknown sender (.unknown-sender), no grant
+//	                           (.not-granted); without a receipt: no mutual TLS 1.3 (.tls), and a TLS
+//	                           client certificate not the one the directory registers for the envelope's
+//	                           sender node (.tls-peer)
+//	404 Not Found            R a data request for a resource this node does not serve (.unknown-resource)
+//	405 Method Not Allowed     not POST (no receipt)
 //	409 Conflict               a receipt, recall or urge of a document this node has not (yet) exchanged
-//	                           with the sender; Retry-After: the document may still be on its way
-//	415 Unsupported Media Type not MessageMediaType
-//	421 Misdirected Request    this node is not a recipient
-//	422 Unprocessable Content  the payload does not match the envelope's size or digest, or a receipt,
-//	                           recall or urge payload is invalid (ParseReceipt, ParseNotice)
-//	429 Too Many Requests      the sender's rate limit; Retry-After says when to retry
-//	503 Service Unavailable    no valid directory (expired or not yet loaded); retry later
-//	500 Internal Server Error  the message could not be stored; retry later
-
-// Problem is the JSON body of a refused message.
+//	                           with the sender; Retry-After: the document may still be on its way; or a
+//	                           data request whose id was answered already (.replay) (no receipt: not
+//	                           final; a replayed document is answered with a delivery receipt again)
+//	410 Gone                 R the message has expired (exchange.refused.expired)
+//	413 Content Too Large    R the payload is over the limit (.payload-size); without a receipt: the
+//	                           envelope line is (exchange.http.body)
+//	415 Unsupported Media Type not MessageMediaType (no receipt)
+//	421 Misdirected Request  R this node is not a recipient (.not-recipient)
+//	422 Unprocessable Content R the payload does not match the envelope's size or digest (.payload), or a
+//	                           receipt, recall or urge payload is invalid (ParseReceipt, ParseNotice)
+//	429 Too Many Requests      the sender's rate limit; Retry-After says when to retry (no receipt: not final)
+//	500 Internal Server Error  the message could not be stored; retry later (no receipt)
+//	502 Bad Gateway            the data resource's handler failed (no receipt)
+//	503 Service Unavailable    no valid directory (expired or not yet loaded), or no usable revocation
+//	                           information here for the signing certificate when the node requires it
+//	                           (exchange.refused.revocation-unavailable); Retry-After (no receipt)
+//
+// A negative receipt is the node's final word on one message: a receipt
+// envelope signed by the node and addressed to the envelope's sender,
+// answering the message (replyTo), whose payload ([Receipt], status
+// [ReceiptRefused]) gives the rule and the detail of the refusal, the
+// canonical SHA-256 of the envelope as received (envelopeDigest) and, for
+// a payload that did not match its envelope, the digest of the bytes
+// received. It comes with every refusal that is final (the sender's
+// [SendError.Temporary] is false) once the envelope parsed, so that the
+// message has an id, and nothing of the message is stored. No receipt
+// comes where there is no message to name (wrong method or media type, no
+// mutual TLS, an unreadable or invalid envelope), where the refusal is not
+// final (409, 429, 5xx), and where the TLS client is not the node the
+// directory registers for a sender it knows (exchange.refused.tls-peer):
+// that message may be genuine and merely presented by another party, which
+// the sender's own delivery would contradict.
+//
+// A node signs negative receipts for requests it cannot authenticate too:
+// an unknown sender, such as an organ the node's edition of the directory
+// does not list yet, learns from a verifiable refusal why its message was
+// not taken. What that costs and tells is bounded: each negative receipt
+// takes a token of the sender organ's rate limit ([TransportLimits]), and
+// those for unknown senders share one bucket of that size, so a flood of
+// refused requests costs at most Rate signatures a second per organ plus
+// Rate for all unknown senders together, beyond which a refusal is answered
+// as before, without a receipt. The answer goes only to the TLS client
+// that asked, over the connection it opened, so it cannot be reflected at
+// a third party; with a receipt a refusal's body is a few kilobytes (its
+// signature carries the node's certificate chain). The receipt says
+// nothing the Problem does not: the rule, the detail, the node's own
+// identity, and digests of what the requester sent.
 type Problem struct {
-	Status     int         `json:"status"`
-	Rule       string      `json:"rule"`
-	Detail     string      `json:"detail"`
-	Violations []Violation `json:"violations,omitempty"`
+	Status     int            `json:"status"`
+	Rule       string         `json:"rule"`
+	Detail     string         `json:"detail"`
+	Violations []Violation    `json:"violations,omitempty"`
+	Receipt    *SignedReceipt `json:"receipt,omitempty"`
 }
 
 // Receiver stores accepted messages. Receive must store the envelope and
@@ -241,6 +292,8 @@ var refusalStatus = map[error]int{
 	ErrUnsigned:       http.StatusForbidden,
 	ErrExpired:        http.StatusGone,
 	ErrNotForThisNode: http.StatusMisdirectedRequest,
+	// The node's own lack: retry later.
+	ErrRevocationUnavailable: http.StatusServiceUnavailable,
 	// Refusals of a Receiver, such as a Gateway's.
 	ErrUnknownDocument: http.StatusConflict,
 	ErrInvalidPayload:  http.StatusUnprocessableEntity,
@@ -286,25 +339,37 @@ func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusBadRequest, Rule: "exchange.refused.envelope", Detail: err.Error()})
 		return
 	}
-	if node := dir.Node(env.Sender); node != nil && !bytes.Equal(r.TLS.PeerCertificates[0].Raw, node.TLSCertificate) {
+	node := dir.Node(env.Sender)
+	if node != nil && !bytes.Equal(r.TLS.PeerCertificates[0].Raw, node.TLSCertificate) {
 		writeProblem(w, Problem{Status: http.StatusForbidden, Rule: "exchange.refused.tls-peer", Detail: fmt.Sprintf("the TLS client certificate is not the one the directory registers for %s", env.Sender)})
 		return
+	}
+	// From here on the node can name the message in a negative receipt;
+	// the TLS client is the sender's registered node, unless the sender
+	// is unknown.
+	m := refusedMessage{env: env, line: line, bucket: env.Sender.OrgID}
+	if node == nil {
+		m.bucket = unauthenticatedBucket
 	}
 	if err := VerifyEnvelope(r.Context(), env, dir, n.cfg.Verifier, n.cfg.Self, n.now()); err != nil {
 		var re *RefusalError
 		if errors.As(err, &re) {
-			writeProblem(w, Problem{Status: refusalStatus[re.Reason], Rule: re.Rule, Detail: re.Error()})
+			status := refusalStatus[re.Reason]
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "60")
+			}
+			n.refuse(w, m, Problem{Status: status, Rule: re.Rule, Detail: re.Error()})
 			return
 		}
 		writeProblem(w, Problem{Status: http.StatusInternalServerError, Rule: "exchange.internal", Detail: err.Error()})
 		return
 	}
 	if env.Kind == KindDocument && !dir.MaySend(env.Sender.OrgID, n.cfg.Self.OrgID, env.DocumentType) {
-		writeProblem(w, Problem{Status: http.StatusForbidden, Rule: "exchange.refused.not-granted", Detail: fmt.Sprintf("the directory does not let %s send a %s to %s", env.Sender.OrgID, env.DocumentType, n.cfg.Self.OrgID)})
+		n.refuse(w, m, Problem{Status: http.StatusForbidden, Rule: "exchange.refused.not-granted", Detail: fmt.Sprintf("the directory does not let %s send a %s to %s", env.Sender.OrgID, env.DocumentType, n.cfg.Self.OrgID)})
 		return
 	}
 	if env.Payload.Size > n.limits.MaxPayload {
-		writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Rule: "exchange.refused.payload-size", Detail: fmt.Sprintf("payload of %d bytes; expected at most %d", env.Payload.Size, n.limits.MaxPayload)})
+		n.refuse(w, m, Problem{Status: http.StatusRequestEntityTooLarge, Rule: "exchange.refused.payload-size", Detail: fmt.Sprintf("payload of %d bytes; expected at most %d", env.Payload.Size, n.limits.MaxPayload)})
 		return
 	}
 	if wait, ok := n.allow(env.Sender.OrgID); !ok {
@@ -314,18 +379,19 @@ func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	h, err := docdoc.NewHash(env.Payload.Digest.Alg)
 	if err != nil {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Rule: "exchange.refused.envelope", Detail: err.Error()})
+		n.refuse(w, m, Problem{Status: http.StatusBadRequest, Rule: "exchange.refused.envelope", Detail: err.Error()})
 		return
 	}
 	if env.Kind == KindDataRequest {
-		n.serveData(w, r, env, dir, &checkedReader{r: io.LimitReader(body, env.Payload.Size+1), size: env.Payload.Size, h: h, want: env.Payload.Digest.Value})
+		n.serveData(w, r, m, dir, &checkedReader{r: io.LimitReader(body, env.Payload.Size+1), size: env.Payload.Size, h: h, want: env.Payload.Digest.Value})
 		return
 	}
 	payload := &checkedReader{r: io.LimitReader(body, env.Payload.Size+1), size: env.Payload.Size, h: h, want: env.Payload.Digest.Value}
 	duplicate, err := n.cfg.Receiver.Receive(r.Context(), env, payload)
+	m.sum = payload.sum
 	if err != nil {
 		if errors.Is(err, ErrPayloadMismatch) {
-			writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
+			n.refuse(w, m, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
 			return
 		}
 		var re *RefusalError
@@ -337,7 +403,7 @@ func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
 			if status == http.StatusConflict {
 				w.Header().Set("Retry-After", "60")
 			}
-			writeProblem(w, Problem{Status: status, Rule: re.Rule, Detail: re.Error()})
+			n.refuse(w, m, Problem{Status: status, Rule: re.Rule, Detail: re.Error()})
 			return
 		}
 		writeProblem(w, Problem{Status: http.StatusInternalServerError, Rule: "exchange.store", Detail: "the message could not be stored; retry later"})
@@ -347,7 +413,8 @@ func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
 		// The sender retried a message already stored: check the payload
 		// and answer with a receipt again, as AS4's duplicate detection does.
 		if _, err := io.Copy(io.Discard, payload); err != nil {
-			writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
+			m.sum = payload.sum
+			n.refuse(w, m, Problem{Status: http.StatusUnprocessableEntity, Rule: "exchange.refused.payload", Detail: err.Error()})
 			return
 		}
 	}
@@ -429,24 +496,103 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 // receiptFor returns the wire form of a signed delivery receipt for env.
 func (n *Transport) receiptFor(env *Envelope, sum string) ([]byte, error) {
 	now := n.now()
-	body, err := MarshalReceipt(&Receipt{Status: ReceiptDelivered, MessageID: env.ID, Received: NewTime(now), Digest: docdoc.Digest{Alg: env.Payload.Digest.Alg, Value: sum}})
-	if err != nil {
-		return nil, err
-	}
-	re := env.Reply(KindReceipt, n.cfg.Self, now)
-	d, _, err := docdoc.ComputeDigest(bytes.NewReader(body), docdoc.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	re.Payload = Payload{MediaType: ReceiptMediaType, Size: int64(len(body)), Digest: d}
-	if err := SignEnvelope(re, n.cfg.Signer); err != nil {
-		return nil, err
-	}
-	line, err := Marshal(re)
+	line, body, err := n.signReceipt(env, &Receipt{Status: ReceiptDelivered, MessageID: env.ID, Received: NewTime(now), Digest: docdoc.Digest{Alg: env.Payload.Digest.Alg, Value: sum}}, now)
 	if err != nil {
 		return nil, err
 	}
 	return append(append(line, '\n'), body...), nil
+}
+
+// signReceipt returns the signed envelope (its JSON) and the payload of a
+// receipt rc that answers env.
+func (n *Transport) signReceipt(env *Envelope, rc *Receipt, now time.Time) (line, body []byte, err error) {
+	body, err = MarshalReceipt(rc)
+	if err != nil {
+		return nil, nil, err
+	}
+	re := env.Reply(KindReceipt, n.cfg.Self, now)
+	re.Resource = "" // a receipt of a refused data request calls no resource
+	d, _, err := docdoc.ComputeDigest(bytes.NewReader(body), docdoc.SHA256)
+	if err != nil {
+		return nil, nil, err
+	}
+	re.Payload = Payload{MediaType: ReceiptMediaType, Size: int64(len(body)), Digest: d}
+	if err := SignEnvelope(re, n.cfg.Signer); err != nil {
+		return nil, nil, err
+	}
+	line, err = Marshal(re)
+	if err != nil {
+		return nil, nil, err
+	}
+	return line, body, nil
+}
+
+// unauthenticatedBucket is the rate-limit bucket that the negative
+// receipts for unknown senders share (no organ id is empty).
+const unauthenticatedBucket = ""
+
+// maxRefusalReason is the longest reason a negative receipt carries, in
+// characters, as the receipt schema limits it.
+const maxRefusalReason = 2000
+
+// refusedMessage is what the endpoint knows of a message it refuses once
+// the envelope has parsed.
+type refusedMessage struct {
+	env    *Envelope
+	line   []byte // the envelope's JSON as received
+	bucket string // the rate-limit bucket a negative receipt takes a token from
+	sum    string // the digest of the payload received, once read to its end
+}
+
+// refuse answers a refusal p of the message m, with the node's signed
+// negative receipt when the refusal is final and the bucket has a token
+// left. A receipt that cannot be made leaves the refusal as it is.
+func (n *Transport) refuse(w http.ResponseWriter, m refusedMessage, p Problem) {
+	if !temporaryStatus(p.Status) {
+		if _, ok := n.allow(m.bucket); ok {
+			if sr, err := n.negativeReceipt(m, p); err == nil {
+				p.Receipt = sr
+			}
+		}
+	}
+	writeProblem(w, p)
+}
+
+// negativeReceipt signs the receipt refusing m as p says.
+func (n *Transport) negativeReceipt(m refusedMessage, p Problem) (*SignedReceipt, error) {
+	ed, err := canonicalDigest(m.line, docdoc.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	now := n.now()
+	rc := &Receipt{Status: ReceiptRefused, MessageID: m.env.ID, Received: NewTime(now), EnvelopeDigest: &ed, Rule: p.Rule, Reason: refusalReason(p)}
+	if m.sum != "" {
+		rc.Digest = docdoc.Digest{Alg: m.env.Payload.Digest.Alg, Value: m.sum}
+	}
+	line, body, err := n.signReceipt(m.env, rc, now)
+	if err != nil {
+		return nil, err
+	}
+	return &SignedReceipt{Envelope: line, Payload: body}, nil
+}
+
+// refusalReason is a problem's detail as a negative receipt's reason:
+// valid UTF-8, not blank, at most maxRefusalReason characters.
+func refusalReason(p Problem) string {
+	reason := strings.TrimSpace(strings.ToValidUTF8(p.Detail, "\uFFFD"))
+	if reason == "" {
+		reason = p.Rule
+	}
+	if utf8.RuneCountInString(reason) > maxRefusalReason {
+		reason = string([]rune(reason)[:maxRefusalReason-1]) + "…"
+	}
+	return reason
+}
+
+// temporaryStatus reports whether a refusal with this status may succeed
+// when retried (409, 429, 5xx); the others are final.
+func temporaryStatus(status int) bool {
+	return status == http.StatusConflict || status == http.StatusTooManyRequests || status >= 500
 }
 
 // bucket is a token bucket for one sender.
@@ -474,21 +620,93 @@ func (n *Transport) allow(sender string) (time.Duration, bool) {
 	return 0, true
 }
 
-// SendError is a refusal by the receiving node: its status and problem.
+// SendError is a refusal by the receiving node: its status and problem
+// and, on a final refusal, the node's negative receipt (拒收回执) once
+// verified.
 type SendError struct {
 	Status  int
 	Problem Problem
+	// Receipt is the receiving node's negative receipt, verified: a receipt
+	// envelope signed with the signing certificate the directory registers
+	// for the recipient node, addressed to this node, answering the message
+	// sent; Refusal is its payload (status ReceiptRefused, with the rule of
+	// the Problem, the reason, and the canonical digest of exactly the
+	// envelope sent). Problem.Receipt then holds both as they came, to keep
+	// ([OutboxEntry].Receipt). Nil when none came, or when it did not
+	// verify.
+	Receipt *Envelope
+	Refusal *Receipt
+	// ReceiptError says why a negative receipt that came with the refusal
+	// was not trusted; the refusal stands, the receipt is dropped
+	// (Problem.Receipt is nil).
+	ReceiptError error
 }
 
 // Error implements error.
 func (e *SendError) Error() string {
-	return fmt.Sprintf("exchange: the recipient refused the message: %d %s: %s", e.Status, e.Problem.Rule, e.Problem.Detail)
+	msg := fmt.Sprintf("exchange: the recipient refused the message: %d %s: %s", e.Status, e.Problem.Rule, e.Problem.Detail)
+	switch {
+	case e.Receipt != nil:
+		msg += fmt.Sprintf(" (signed negative receipt %s)", e.Receipt.ID)
+	case e.ReceiptError != nil:
+		msg += fmt.Sprintf(" (its negative receipt was not trusted: %v)", e.ReceiptError)
+	}
+	return msg
 }
 
 // Temporary reports whether a retry may succeed (409, 429, 500, 503): a
 // 409 answers a recall or receipt that overtook its document.
-func (e *SendError) Temporary() bool {
-	return e.Status == http.StatusConflict || e.Status == http.StatusTooManyRequests || e.Status >= 500
+func (e *SendError) Temporary() bool { return temporaryStatus(e.Status) }
+
+// sendError reads the Problem of a refusal of env, whose JSON as sent is
+// line, by the node to, and verifies its negative receipt if it has one.
+func (n *Transport) sendError(ctx context.Context, status int, body io.Reader, dir *Directory, env *Envelope, line []byte, to Party) *SendError {
+	var p Problem
+	_ = json.NewDecoder(body).Decode(&p)
+	se := &SendError{Status: status, Problem: p}
+	if p.Receipt == nil {
+		return se
+	}
+	se.Problem.Receipt = nil
+	re, rc, err := n.verifyRefusal(ctx, p.Receipt, p, dir, env, line, to)
+	if err != nil {
+		se.ReceiptError = err
+		return se
+	}
+	se.Problem.Receipt, se.Receipt, se.Refusal = p.Receipt, re, rc
+	return se
+}
+
+// verifyRefusal checks that sr is the negative receipt of the refusal p of
+// env (sent as line) by the node to: signed by to as the directory
+// registers it, for this node, refusing env by p's rule, naming exactly
+// the envelope sent.
+func (n *Transport) verifyRefusal(ctx context.Context, sr *SignedReceipt, p Problem, dir *Directory, env *Envelope, line []byte, to Party) (*Envelope, *Receipt, error) {
+	re, rc, err := sr.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := VerifyEnvelope(ctx, re, dir, n.cfg.Verifier, n.cfg.Self, n.now()); err != nil {
+		return nil, nil, fmt.Errorf("exchange: the negative receipt: %w", err)
+	}
+	switch {
+	case re.Sender != to:
+		return nil, nil, fmt.Errorf("exchange: the negative receipt is signed by %s; expected the recipient %s", re.Sender, to)
+	case re.ReplyTo != env.ID:
+		return nil, nil, fmt.Errorf("exchange: the negative receipt answers %s; expected %s", re.ReplyTo, env.ID)
+	case rc.Status != ReceiptRefused:
+		return nil, nil, fmt.Errorf("exchange: the receipt that came with the refusal is %s; expected %s", rc.Status, ReceiptRefused)
+	case rc.Rule != p.Rule:
+		return nil, nil, fmt.Errorf("exchange: the negative receipt refuses by rule %s, the problem by %s; expected the same rule", rc.Rule, p.Rule)
+	}
+	want, err := canonicalDigest(line, rc.EnvelopeDigest.Alg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: the envelope sent: %w", err)
+	}
+	if want != *rc.EnvelopeDigest {
+		return nil, nil, fmt.Errorf("exchange: the negative receipt names envelope digest %s, the envelope sent has %s; expected the envelope sent", rc.EnvelopeDigest.Value, want.Value)
+	}
+	return re, rc, nil
 }
 
 // Send signs env with this node's key and delivers it with its payload to
@@ -510,7 +728,8 @@ var ErrUnknownRecipient = errors.New("exchange: the recipient is not in the dire
 // payload to one recipient node, over mutual TLS with the recipient's
 // certificate pinned to the directory, and returns the recipient's
 // verified delivery receipt. payload must yield exactly env.Payload.Size
-// bytes. A refusal by the recipient is a [*SendError].
+// bytes. A refusal by the recipient is a [*SendError], with the
+// recipient's verified negative receipt when the refusal is final.
 func (n *Transport) Deliver(ctx context.Context, env *Envelope, to Party, payload io.Reader) (*Envelope, *Receipt, error) {
 	dir, err := n.cfg.Directory()
 	if err != nil {
@@ -542,9 +761,7 @@ func (n *Transport) Deliver(ctx context.Context, env *Envelope, to Party, payloa
 	defer resp.Body.Close()
 	rb := bufio.NewReader(io.LimitReader(resp.Body, MaxEnvelopeSize+64<<10))
 	if resp.StatusCode != http.StatusOK {
-		var p Problem
-		_ = json.NewDecoder(rb).Decode(&p)
-		return nil, nil, &SendError{Status: resp.StatusCode, Problem: p}
+		return nil, nil, n.sendError(ctx, resp.StatusCode, rb, dir, env, line, to)
 	}
 	return n.readReceipt(ctx, rb, dir, env)
 }

@@ -57,6 +57,7 @@ type testNode struct {
 	party     Party
 	name      string
 	signer    *signature.Signer
+	chain     *pki.TestChain
 	sealCert  *x509.Certificate
 	tlsCert   tls.Certificate
 	root      *x509.Certificate
@@ -80,7 +81,7 @@ func newTestNode(t testing.TB, party Party, name string, alg pki.KeyAlgorithm) *
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
-	return &testNode{party: party, name: name, signer: s, sealCert: tc.Cert, root: tc.Root.Certificate, listener: l,
+	return &testNode{party: party, name: name, signer: s, chain: tc, sealCert: tc.Cert, root: tc.Root.Certificate, listener: l,
 		tlsCert: tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}, receiver: &memReceiver{msgs: map[string][]byte{}}}
 }
 
@@ -100,6 +101,12 @@ func newTestNet(t testing.TB, limits TransportLimits) *testNet {
 // newTestNetWith runs the three nodes with receivers from recv (memory
 // receivers when nil).
 func newTestNetWith(t testing.TB, limits TransportLimits, recv func(p Party) Receiver) *testNet {
+	return newTestNetOpts(t, limits, recv, nil)
+}
+
+// newTestNetOpts is newTestNetWith with each node's verifier from
+// verifier (the network's when nil or when it returns nil).
+func newTestNetOpts(t testing.TB, limits TransportLimits, recv func(p Party) Receiver, verifier func(n *testNet, p Party) *signature.Verifier) *testNet {
 	t.Helper()
 	n := buildTestNet(t)
 	for _, tn := range n.nodes {
@@ -107,8 +114,14 @@ func newTestNetWith(t testing.TB, limits TransportLimits, recv func(p Party) Rec
 		if recv != nil {
 			r = recv(tn.party)
 		}
+		v := n.verifier
+		if verifier != nil {
+			if nv := verifier(n, tn.party); nv != nil {
+				v = nv
+			}
+		}
 		var err error
-		tn.transport, err = NewTransport(TransportConfig{Self: tn.party, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: n.verifier,
+		tn.transport, err = NewTransport(TransportConfig{Self: tn.party, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: v,
 			Signer: tn.signer, TLSCertificate: tn.tlsCert, Receiver: r, Limits: limits})
 		require.NoError(t, err)
 		mux := http.NewServeMux()

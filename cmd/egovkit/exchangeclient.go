@@ -114,6 +114,17 @@ type recipientJSON struct {
 	Reason      string           `json:"reason,omitempty"`
 	At          *time.Time       `json:"at,omitempty"`
 	Urges       int              `json:"urges,omitempty"`
+	Refusal     *refusalJSON     `json:"refusal,omitempty"`
+}
+
+// refusalJSON is the recipient's verified negative receipt (拒收回执) that
+// a dead letter keeps: the receipt message's id, when it was made, and the
+// rule and reason it gives.
+type refusalJSON struct {
+	Receipt string    `json:"receipt"`
+	At      time.Time `json:"at"`
+	Rule    string    `json:"rule"`
+	Reason  string    `json:"reason"`
 }
 
 type sentJSON struct {
@@ -149,6 +160,9 @@ func sentView(ctx context.Context, n *node, id string) (sentJSON, error) {
 			By: optPerson(r.Document.By), Reason: r.Document.Reason, At: optTime(r.Document.At), Urges: r.Document.Urges}
 		if r.DeliveryReceipt != nil {
 			rj.DeliveredAt = optTime(r.DeliveryReceipt.Created.UTC())
+		}
+		if r.RefusalReceipt != nil && r.Refusal != nil {
+			rj.Refusal = &refusalJSON{Receipt: r.RefusalReceipt.ID, At: r.RefusalReceipt.Created.UTC(), Rule: r.Refusal.Rule, Reason: r.Refusal.Reason}
 		}
 		if out.DocumentType == "" {
 			out.DocumentType = r.Document.DocumentType
