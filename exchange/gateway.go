@@ -601,10 +601,8 @@ func refusePayload(rule, format string, args ...any) error {
 
 // receiveLifecycle records a receipt, recall or urge from a peer.
 func (g *Gateway) receiveLifecycle(ctx context.Context, env *Envelope, payload io.Reader) (bool, error) {
-	if _, err := g.cfg.Store.Inbox(ctx, env.ID); err == nil {
-		return true, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return false, err
+	if dup, err := storedAlready(ctx, g.cfg.Store, env); dup || err != nil {
+		return dup, err
 	}
 	want := NoticeMediaType
 	if env.Kind == KindReceipt {
@@ -669,7 +667,7 @@ func (g *Gateway) receiveLifecycle(ctx context.Context, env *Envelope, payload i
 	_, err = g.cfg.Store.Change(ctx, c)
 	switch {
 	case errors.Is(err, ErrDuplicate):
-		return true, nil
+		return storedAlready(ctx, g.cfg.Store, env)
 	case errors.Is(err, ErrNotFound):
 		return false, refuse("exchange.refused.unknown-document", ErrUnknownDocument, "%s %s: %v", env.Kind, env.ID, err)
 	}

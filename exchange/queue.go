@@ -35,12 +35,14 @@ func NewInbox(store Store, spool *Spool, now func() time.Time) *Inbox {
 	return &Inbox{store: store, spool: spool, now: now}
 }
 
-// Receive implements [Receiver].
+// Receive implements [Receiver]. A message id stored already is a
+// duplicate when its envelope is the one stored (a retry: the sender gets
+// its receipt again); with another envelope it is refused
+// (exchange.refused.replayed-id), so that a receipt never acknowledges
+// bytes the node did not keep.
 func (in *Inbox) Receive(ctx context.Context, env *Envelope, payload io.Reader) (bool, error) {
-	if _, err := in.store.Inbox(ctx, env.ID); err == nil {
-		return true, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return false, err
+	if dup, err := storedAlready(ctx, in.store, env); dup || err != nil {
+		return dup, err
 	}
 	body, path, err := keepPayload(in.spool, env.ID+".in", env.Payload.Size, payload)
 	if err != nil {
@@ -52,15 +54,51 @@ func (in *Inbox) Receive(ctx context.Context, env *Envelope, payload io.Reader) 
 	}
 	err = in.store.Accept(ctx, InboxEntry{MessageID: env.ID, Sender: env.Sender, Kind: env.Kind, Envelope: raw, Payload: body, PayloadPath: path, Received: in.now()})
 	if errors.Is(err, ErrDuplicate) {
-		// The same message, delivered twice at once: its payload was checked
-		// against the same digest, so the file the first row names is the
-		// same bytes.
-		return true, nil
+		// The same id, delivered twice at once: the first row stands, and
+		// this copy is a duplicate only if it is the same envelope.
+		if path != "" {
+			os.Remove(path)
+		}
+		return storedAlready(ctx, in.store, env)
 	}
 	if err != nil && path != "" {
 		os.Remove(path)
 	}
 	return false, err
+}
+
+// ErrReplayedID is the reason for refusing a message whose id is stored
+// with another envelope.
+var ErrReplayedID = errors.New("exchange: another message with this id is stored")
+
+// storedAlready reports whether env's id is in the store's inbox with
+// this very envelope (true: a duplicate), refuses it when the stored
+// envelope differs, and reports false when the id is new.
+func storedAlready(ctx context.Context, store Store, env *Envelope) (bool, error) {
+	stored, err := store.Inbox(ctx, env.ID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	raw, err := Marshal(env)
+	if err != nil {
+		return false, err
+	}
+	have, err := envelopeDigest(stored.Envelope)
+	if err != nil {
+		return false, fmt.Errorf("exchange: stored envelope of %s: %w", env.ID, err)
+	}
+	got, err := envelopeDigest(raw)
+	if err != nil {
+		return false, err
+	}
+	if have != got {
+		return false, refuse("exchange.refused.replayed-id", ErrReplayedID,
+			"message id %s is stored with another envelope (SHA-256 %s, this one %s); expected a new id for a new message, or the same envelope again", env.ID, have, got)
+	}
+	return true, nil
 }
 
 // keepPayload reads a payload of size bytes whole when it is small enough

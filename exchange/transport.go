@@ -61,8 +61,9 @@ const (
 //	                           envelope line is (exchange.http.body)
 //	415 Unsupported Media Type not MessageMediaType (no receipt)
 //	421 Misdirected Request  R this node is not a recipient (.not-recipient)
-//	422 Unprocessable Content R the payload does not match the envelope's size or digest (.payload), or a
-//	                           receipt, recall or urge payload is invalid (ParseReceipt, ParseNotice)
+//	422 Unprocessable Content R the payload does not match the envelope's size or digest (.payload), a
+//	                           receipt, recall or urge payload is invalid (ParseReceipt, ParseNotice), or
+//	                           the message id is stored with another envelope (.replayed-id)
 //	429 Too Many Requests      the sender's rate limit; Retry-After says when to retry (no receipt: not final)
 //	500 Internal Server Error  the message could not be stored; retry later (no receipt)
 //	502 Bad Gateway            the data resource's handler failed (no receipt)
@@ -297,6 +298,7 @@ var refusalStatus = map[error]int{
 	// Refusals of a Receiver, such as a Gateway's.
 	ErrUnknownDocument: http.StatusConflict,
 	ErrInvalidPayload:  http.StatusUnprocessableEntity,
+	ErrReplayedID:      http.StatusUnprocessableEntity,
 }
 
 func (n *Transport) serve(w http.ResponseWriter, r *http.Request) {
