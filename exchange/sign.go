@@ -32,6 +32,14 @@ func SignEnvelope(e *Envelope, s *signature.Signer) error {
 	if err := Validate(e); err != nil {
 		return err
 	}
+	return signEnvelope(e, s)
+}
+
+// signEnvelope signs e without validating it first: for the receipts this
+// package builds itself, from an envelope it verified and a receipt it
+// marshalled, which every recipient validates in full.
+func signEnvelope(e *Envelope, s *signature.Signer) error {
+	e.Signature = nil
 	payload, err := envelopePayload(e)
 	if err != nil {
 		return err

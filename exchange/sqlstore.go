@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -165,7 +166,8 @@ func (s *SQLStore) Enqueue(ctx context.Context, entries []OutboxEntry) error {
 }
 
 func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
-	for _, e := range entries {
+	var m envMeta
+	for i, e := range entries {
 		var owner, until any
 		if e.LeaseOwner != "" {
 			owner, until = e.LeaseOwner, ms(e.LeaseUntil)
@@ -174,10 +176,13 @@ func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 			owner, until, ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, AuditSent, e.Envelope, e.MessageID, e.Recipient, e.Created); err != nil {
+		if i == 0 || !bytes.Equal(e.Envelope, entries[i-1].Envelope) {
+			m = envelopeMeta(e.Envelope) // the recipients of one message share its envelope
+		}
+		if err := s.audit(ctx, tx, AuditSent, m.Kind, e.Envelope, e.MessageID, e.Recipient, e.Created); err != nil {
 			return err
 		}
-		if m := envelopeMeta(e.Envelope); m.Kind == KindDocument {
+		if m.Kind == KindDocument {
 			if err := s.insertDocument(ctx, tx, e.MessageID, RoleSender, e.Recipient, m.DocumentType, e.Created); err != nil {
 				return err
 			}
@@ -237,19 +242,12 @@ var ErrStoreClosed = errors.New("exchange: the store is closed")
 var errAuditRace = errors.New("exchange: concurrent audit append")
 
 // audit appends one audit entry inside tx.
-func (s *SQLStore) audit(ctx context.Context, tx *sql.Tx, direction string, envelope []byte, messageID string, peer Party, at time.Time) error {
+func (s *SQLStore) audit(ctx context.Context, tx *sql.Tx, direction string, kind Kind, envelope []byte, messageID string, peer Party, at time.Time) error {
 	digest, err := envelopeDigest(envelope)
 	if err != nil {
 		return err
 	}
-	var kind string
-	var k struct {
-		Kind string `json:"kind"`
-	}
-	if json.Unmarshal(envelope, &k) == nil {
-		kind = k.Kind
-	}
-	return s.appendAudit(ctx, tx, AuditEntry{At: NewTime(at), Direction: direction, Kind: Kind(kind), MessageID: messageID, Peer: partyKey(peer), Digest: digest})
+	return s.appendAudit(ctx, tx, AuditEntry{At: NewTime(at), Direction: direction, Kind: kind, MessageID: messageID, Peer: partyKey(peer), Digest: digest})
 }
 
 // appendAudit chains e to the last entry and appends it inside tx.
@@ -396,7 +394,7 @@ func (s *SQLStore) Delivered(ctx context.Context, e OutboxEntry, owner string, r
 		if err := s.finishTx(ctx, tx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, updated = ?", StateDelivered, string(receipt), ms(now)); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, AuditReceipt, receipt, e.MessageID, e.Recipient, now)
+		return s.audit(ctx, tx, AuditReceipt, KindReceipt, receipt, e.MessageID, e.Recipient, now)
 	})
 }
 
@@ -418,7 +416,7 @@ func (s *SQLStore) Dead(ctx context.Context, e OutboxEntry, owner string, lastEr
 		if err := s.finishTx(ctx, tx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, last_error = ?, updated = ?", StateDead, string(receipt), lastErr, ms(now)); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, AuditReceipt, sr.Envelope, e.MessageID, e.Recipient, now)
+		return s.audit(ctx, tx, AuditReceipt, KindReceipt, sr.Envelope, e.MessageID, e.Recipient, now)
 	})
 }
 
@@ -481,7 +479,7 @@ func (s *SQLStore) acceptTx(ctx context.Context, tx *sql.Tx, e InboxEntry) error
 		e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, inline(e.Payload), ms(e.Received)); err != nil {
 		return err
 	}
-	if err := s.audit(ctx, tx, AuditReceived, e.Envelope, e.MessageID, e.Sender, e.Received); err != nil {
+	if err := s.audit(ctx, tx, AuditReceived, e.Kind, e.Envelope, e.MessageID, e.Sender, e.Received); err != nil {
 		return err
 	}
 	if e.Kind == KindDocument {

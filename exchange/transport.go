@@ -519,7 +519,7 @@ func (n *Transport) signReceipt(env *Envelope, rc *Receipt, now time.Time) (line
 		return nil, nil, err
 	}
 	re.Payload = Payload{MediaType: ReceiptMediaType, Size: int64(len(body)), Digest: d}
-	if err := SignEnvelope(re, n.cfg.Signer); err != nil {
+	if err := signEnvelope(re, n.cfg.Signer); err != nil {
 		return nil, nil, err
 	}
 	line, err = Marshal(re)
