@@ -19,7 +19,7 @@ import (
 
 // benchConcurrency is how many documents are in flight at once in the
 // concurrent benchmarks: producers sending and deliveries running.
-var benchConcurrency = []int{1, 64}
+var benchConcurrency = []int{1, 16, 64}
 
 // BenchmarkEndToEnd sends 4 KB documents between two gateways on loopback,
 // end to end: the sender's Send (signing, the durable outbox), delivery

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -85,11 +86,26 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: opening %s: %w", path, err)
 	}
+	keepIdle(db)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqldb: opening %s: %w", path, err)
 	}
 	return &DB{DB: db, Dialect: SQLite}, nil
+}
+
+// MaxIdleConns is how many idle connections a handle keeps. database/sql
+// keeps 2 by default, so that under concurrent load most connections are
+// closed after one use and opened again (a file open and the pragmas on
+// SQLite, a TCP connection and authentication on PostgreSQL), which
+// costs more than the queries.
+const MaxIdleConns = 64
+
+// keepIdle sets the pool's idle limit and lets idle connections go after
+// a few minutes.
+func keepIdle(db *sql.DB) {
+	db.SetMaxIdleConns(MaxIdleConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 }
 
 // OpenPostgres connects to PostgreSQL with a pgx connection string.
@@ -98,6 +114,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: connecting: %w", err)
 	}
+	keepIdle(db)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqldb: connecting: %w", err)
