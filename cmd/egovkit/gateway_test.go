@@ -195,6 +195,27 @@ func TestGatewayCommands(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "by 张三 (u1001)")
 
+	// Several files at once, each its own message; an invalid one among
+	// them stops them all before anything is stored.
+	r = runR(t, "", "send", "--config", ndrcCfg, "--to", fin, "--json", doc, pkg)
+	require.Equal(t, exitOK, r.code, r.stderr+r.stdout)
+	var two []sent
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &two), r.stdout)
+	require.Len(t, two, 2)
+	assert.NotEqual(t, two[0].ID, two[1].ID)
+	assert.Equal(t, "notice", two[0].DocumentType)
+	assert.Equal(t, "report", two[1].DocumentType)
+	for _, m := range two {
+		require.Len(t, m.Recipients, 1)
+		assert.Equal(t, "delivered", m.Recipients[0].State)
+		assert.Equal(t, "awaiting", inbox(m.ID).State)
+	}
+	before := runR(t, "", "outbox", "--config", ndrcCfg, "--json", "--limit", "1000").stdout
+	r = runR(t, "", "send", "--config", ndrcCfg, "--to", fin, doc, filepath.Join(conformance, "invalid/empty-issuers.json"))
+	assert.Equal(t, exitInvalid, r.code, r.stderr+r.stdout)
+	assert.Contains(t, r.stderr, "empty-issuers.json: nothing sent")
+	assert.Equal(t, before, runR(t, "", "outbox", "--config", ndrcCfg, "--json", "--limit", "1000").stdout, "nothing stored")
+
 	// Both audit logs hold every step, chained.
 	for _, sub := range []string{"ndrc", "finance"} {
 		r = runR(t, "", "audit", "verify", "--store", "sqlite:"+filepath.Join(dir, sub, "node.db"))
