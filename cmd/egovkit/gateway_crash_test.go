@@ -39,7 +39,8 @@ func TestGatewayCrash(t *testing.T) {
 		t.Skip("starts gateway processes and exchanges 1,000 documents; not with -short")
 	}
 	ctx := context.Background()
-	bin := buildEgovkit(t)
+	began := time.Now()
+	build := startBuild(t)
 	dir := t.TempDir()
 	r := runR(t, "", "gateway", "demo-config", "--out", dir)
 	require.Equal(t, exitOK, r.code, r.stderr)
@@ -63,9 +64,25 @@ func TestGatewayCrash(t *testing.T) {
 	require.NoError(t, os.Mkdir(docsDir, 0o755))
 	files := make([]string, crashDocuments)
 	digests := make([]docdoc.Digest, crashDocuments)
-	for i := range files {
-		files[i], digests[i] = writeCrashPackage(t, docsDir, i)
+	errs := make(chan error, 2)
+	for w := range 2 { // two workers, while the binary builds
+		go func() {
+			for i := w; i < crashDocuments; i += 2 {
+				var err error
+				if files[i], digests[i], err = writeCrashPackage(docsDir, i); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
 	}
+	for range 2 {
+		require.NoError(t, <-errs)
+	}
+	packed := time.Now()
+	bin := build()
+	built := time.Now()
 	send := runProcess(t, bin, append([]string{"send", "--config", senderCfg, "--to", receiverParty.OrgID, "--no-deliver", "--json"}, files...)...)
 	var queued []sentJSON
 	require.NoError(t, json.Unmarshal(send, &queued))
@@ -88,6 +105,7 @@ func TestGatewayCrash(t *testing.T) {
 		return func() (bool, string) { return sender.delivered(t) >= n, progress() }
 	}
 	start := time.Now()
+	t.Logf("setup: %d packages written in %s, the binary built %s later, egovkit send stored the documents in %s", crashDocuments, packed.Sub(began).Round(time.Millisecond), built.Sub(packed).Round(time.Millisecond), start.Sub(built).Round(time.Millisecond))
 	deadline := start.Add(3 * time.Minute)
 	recvProc := startGatewayProcess(t, bin, "receiving", receiverCfg, receiverLog)
 	sendProc := startGatewayProcess(t, bin, "sending", senderCfg, senderLog)
@@ -187,6 +205,8 @@ func TestGatewayCrash(t *testing.T) {
 	}
 	assertAuditOnce(t, verifyAudit(t, receiverStore, "receiver's"), exchange.AuditReceived, want, senderParty)
 
+	t.Logf("checks: %s", time.Since(start.Add(elapsed)).Round(time.Millisecond))
+
 	// A transfer that a kill cut short leaves its partial file in the
 	// spool (Spool.Write removes it on an error, but a killed process
 	// cannot); nothing removes it later. Reported, not a delivery fault.
@@ -202,8 +222,7 @@ func TestGatewayCrash(t *testing.T) {
 // writeCrashPackage writes document package number i: a report from NDRC
 // to the finance bureau with one attachment of its own, and returns the
 // file's path and SHA-256.
-func writeCrashPackage(t *testing.T, dir string, i int) (string, docdoc.Digest) {
-	t.Helper()
+func writeCrashPackage(dir string, i int) (string, docdoc.Digest, error) {
 	doc := &docdoc.Document{
 		SpecVersion:     docdoc.SpecVersion,
 		ID:              uuid.Must(uuid.NewV7()).String(),
@@ -221,11 +240,15 @@ func writeCrashPackage(t *testing.T, dir string, i int) (string, docdoc.Digest) 
 	}
 	csv := fmt.Sprintf("序号,项目,金额（万元）\n%d,项目%04d,%d\n", i+1, i+1, 100+i)
 	var b bytes.Buffer
-	require.NoError(t, docdoc.Pack(&b, doc, fstest.MapFS{"attachments/项目资金使用情况表.csv": {Data: []byte(csv)}}))
+	if err := docdoc.Pack(&b, doc, fstest.MapFS{"attachments/项目资金使用情况表.csv": {Data: []byte(csv)}}); err != nil {
+		return "", docdoc.Digest{}, fmt.Errorf("package %d: %w", i+1, err)
+	}
 	path := filepath.Join(dir, fmt.Sprintf("%04d.egd", i+1))
-	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return "", docdoc.Digest{}, err
+	}
 	sum := sha256.Sum256(b.Bytes())
-	return path, docdoc.Digest{Alg: docdoc.SHA256, Value: hex.EncodeToString(sum[:])}
+	return path, docdoc.Digest{Alg: docdoc.SHA256, Value: hex.EncodeToString(sum[:])}, nil
 }
 
 // runProcess runs egovkit to its end and returns its stdout; it must

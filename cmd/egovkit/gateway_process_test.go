@@ -31,6 +31,14 @@ import (
 // runs with, into a temporary directory, and returns the binary's path.
 func buildEgovkit(t *testing.T) string {
 	t.Helper()
+	return startBuild(t)()
+}
+
+// startBuild starts building the egovkit command, as buildEgovkit does, and
+// returns the function that waits for the build and returns the binary's
+// path, so that a test can prepare its data meanwhile.
+func startBuild(t *testing.T) (wait func() string) {
+	t.Helper()
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	require.NoError(t, err, "go env GOMOD: the process tests need the go command")
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
@@ -38,9 +46,22 @@ func buildEgovkit(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "egovkit")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/egovkit")
 	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/egovkit in %s: %s", root, out)
-	return bin
+	var out bytes.Buffer
+	build.Stdout, build.Stderr = &out, &out
+	require.NoError(t, build.Start(), "go build ./cmd/egovkit in %s", root)
+	done := make(chan error, 1)
+	go func() { done <- build.Wait() }()
+	t.Cleanup(func() {
+		if build.ProcessState == nil {
+			_ = build.Process.Kill()
+			<-done
+		}
+	})
+	return func() string {
+		t.Helper()
+		require.NoError(t, <-done, "go build ./cmd/egovkit in %s: %s", root, out.String())
+		return bin
+	}
 }
 
 // editConfig rewrites a gateway configuration file: edit changes its
