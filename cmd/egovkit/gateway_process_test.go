@@ -159,26 +159,55 @@ func (p *gatewayProcess) peakRSS(t *testing.T) int64 {
 
 func procPeakRSS(t *testing.T, pid int) int64 {
 	t.Helper()
+	n, err := readPeakRSS(pid)
+	require.NoError(t, err)
+	return n
+}
+
+// readPeakRSS reads VmHWM from /proc/PID/status, in bytes.
+func readPeakRSS(pid int) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	require.NoError(t, err, "reading the peak resident set of process %d", pid)
+	if err != nil {
+		return 0, fmt.Errorf("reading the peak resident set of process %d: %w", pid, err)
+	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			require.NoError(t, err, "VmHWM line %q", line)
-			return kb << 10
+			if err != nil {
+				return 0, fmt.Errorf("process %d: VmHWM line %q: %w", pid, line, err)
+			}
+			return kb << 10, nil
 		}
 	}
-	t.Fatalf("/proc/%d/status has no VmHWM line", pid)
-	return 0
+	return 0, fmt.Errorf("/proc/%d/status has no VmHWM line (the process has exited)", pid)
 }
 
-// exitedPeakRSS returns the peak resident set of a process that has
-// exited (its rusage ru_maxrss, which Linux gives in KiB), in bytes.
-func exitedPeakRSS(t *testing.T, ps *os.ProcessState) int64 {
+// runMeasured runs a command that must succeed and returns its stdout and
+// its peak resident set: VmHWM, read every 10 ms while it runs, the last
+// reading before it exits. (Its rusage ru_maxrss would not do: Linux
+// counts in it the memory of the parent, the test, at the exec.)
+func runMeasured(t *testing.T, cmd *exec.Cmd) ([]byte, int64) {
 	t.Helper()
-	ru, ok := ps.SysUsage().(*syscall.Rusage)
-	require.True(t, ok, "no rusage for process %d", ps.Pid())
-	return ru.Maxrss << 10
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start(), "starting %s", cmd.Args)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var peak int64
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if n, err := readPeakRSS(cmd.Process.Pid); err == nil {
+			peak = max(peak, n)
+		}
+		select {
+		case err := <-done:
+			require.NoError(t, err, "%s: %s%s", cmd.Args, stdout.String(), stderr.String())
+			require.Positive(t, peak, "%s exited before its memory could be read", cmd.Args)
+			return stdout.Bytes(), peak
+		case <-tick.C:
+		}
+	}
 }
 
 // tail returns the last n bytes of a file, for failure messages.
