@@ -20,6 +20,7 @@ import (
 
 	"github.com/egovkit/egovkit/docdoc"
 	"github.com/egovkit/egovkit/exchange"
+	"github.com/egovkit/egovkit/internal/sqldb/sqldbtest"
 )
 
 // crashDocuments is how many documents TestGatewayCrash exchanges.
@@ -33,39 +34,22 @@ const crashDocuments = 1000
 // end delivered exactly once: in the receiver's inbox and audit log once,
 // with the payload that was sent, and at the sender with a delivery
 // receipt that verifies and acknowledges the message's id and digest; no
-// dead letters, and both audit chains intact.
+// dead letters, and both audit chains intact. It runs with the nodes'
+// stores on SQLite, and on PostgreSQL when EGOVKIT_TEST_POSTGRES is set.
 func TestGatewayCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts gateway processes and exchanges 1,000 documents; not with -short")
 	}
-	ctx := context.Background()
 	began := time.Now()
 	build := startBuild(t)
-	dir := t.TempDir()
-	r := runR(t, "", "gateway", "demo-config", "--out", dir)
-	require.Equal(t, exitOK, r.code, r.stderr)
-	senderCfg, receiverCfg := filepath.Join(dir, "ndrc", "gateway.json"), filepath.Join(dir, "finance", "gateway.json")
-	for _, c := range []string{senderCfg, receiverCfg} {
-		editConfig(t, c, func(m map[string]any) {
-			m["pollInterval"] = "50ms"
-			// A killed process's claims end after the lease; the retries of
-			// a receiver that is down come quickly, and do not give up
-			// within the test's time.
-			m["lease"] = "2s"
-			m["retry"] = map[string]any{"base": "50ms", "max": "400ms", "attempts": 1000}
-		})
-	}
-	senderParty := exchange.Party{OrgID: demoNodes[0].id.OrgID, Node: demoNodes[0].node}
-	receiverParty := exchange.Party{OrgID: demoNodes[1].id.OrgID, Node: demoNodes[1].node}
 
-	// 1,000 packages, each with its own attachment, stored in the sender's
-	// outbox by one egovkit send; the sender's gateway delivers them.
-	docsDir := filepath.Join(dir, "documents")
-	require.NoError(t, os.Mkdir(docsDir, 0o755))
+	// 1,000 packages, each with its own attachment, written on two
+	// workers while the binary builds.
+	docsDir := t.TempDir()
 	files := make([]string, crashDocuments)
 	digests := make([]docdoc.Digest, crashDocuments)
 	errs := make(chan error, 2)
-	for w := range 2 { // two workers, while the binary builds
+	for w := range 2 {
 		go func() {
 			for i := w; i < crashDocuments; i += 2 {
 				var err error
@@ -82,7 +66,48 @@ func TestGatewayCrash(t *testing.T) {
 	}
 	packed := time.Now()
 	bin := build()
-	built := time.Now()
+	t.Logf("%d packages written in %s, the binary built %s later", crashDocuments, packed.Sub(began).Round(time.Millisecond), time.Since(packed).Round(time.Millisecond))
+
+	t.Run("sqlite", func(t *testing.T) {
+		testGatewayCrash(t, bin, files, digests, func(dir, node string) string { return "sqlite:" + filepath.Join(dir, node, "node.db") })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if os.Getenv(sqldbtest.EnvPostgres) == "" {
+			t.Skip(sqldbtest.EnvPostgres + " is not set")
+		}
+		testGatewayCrash(t, bin, files, digests, func(string, string) string {
+			url, _ := sqldbtest.PostgresURL(t)
+			return url
+		})
+	})
+}
+
+// testGatewayCrash runs TestGatewayCrash on a fresh two-node setup whose
+// stores storeURL gives (for the node's directory under dir).
+func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc.Digest, storeURL func(dir, node string) string) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r := runR(t, "", "gateway", "demo-config", "--out", dir)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	senderCfg, receiverCfg := filepath.Join(dir, "ndrc", "gateway.json"), filepath.Join(dir, "finance", "gateway.json")
+	senderURL, receiverURL := storeURL(dir, "ndrc"), storeURL(dir, "finance")
+	for c, url := range map[string]string{senderCfg: senderURL, receiverCfg: receiverURL} {
+		editConfig(t, c, func(m map[string]any) {
+			m["store"] = url
+			m["pollInterval"] = "50ms"
+			// A killed process's claims end after the lease; the retries of
+			// a receiver that is down come quickly, and do not give up
+			// within the test's time.
+			m["lease"] = "2s"
+			m["retry"] = map[string]any{"base": "50ms", "max": "400ms", "attempts": 1000}
+		})
+	}
+	senderParty := exchange.Party{OrgID: demoNodes[0].id.OrgID, Node: demoNodes[0].node}
+	receiverParty := exchange.Party{OrgID: demoNodes[1].id.OrgID, Node: demoNodes[1].node}
+
+	// One egovkit send stores the 1,000 packages in the sender's outbox;
+	// the sender's gateway delivers them.
+	stored := time.Now()
 	send := runProcess(t, bin, append([]string{"send", "--config", senderCfg, "--to", receiverParty.OrgID, "--no-deliver", "--json"}, files...)...)
 	var queued []sentJSON
 	require.NoError(t, json.Unmarshal(send, &queued))
@@ -95,7 +120,7 @@ func TestGatewayCrash(t *testing.T) {
 	}
 	require.Len(t, want, crashDocuments, "message ids repeat")
 
-	sender, receiver := observeStore(t, filepath.Join(dir, "ndrc", "node.db")), observeStore(t, filepath.Join(dir, "finance", "node.db"))
+	sender, receiver := observeStore(t, senderURL), observeStore(t, receiverURL)
 	senderLog, receiverLog := filepath.Join(dir, "ndrc", "gateway.log"), filepath.Join(dir, "finance", "gateway.log")
 	progress := func() string {
 		return fmt.Sprintf("the sender has %d of %d delivered after %d failed attempts, %d claimed; the receiver accepted %d",
@@ -105,7 +130,7 @@ func TestGatewayCrash(t *testing.T) {
 		return func() (bool, string) { return sender.delivered(t) >= n, progress() }
 	}
 	start := time.Now()
-	t.Logf("setup: %d packages written in %s, the binary built %s later, egovkit send stored the documents in %s", crashDocuments, packed.Sub(began).Round(time.Millisecond), built.Sub(packed).Round(time.Millisecond), start.Sub(built).Round(time.Millisecond))
+	t.Logf("egovkit send stored the %d documents in %s", crashDocuments, start.Sub(stored).Round(time.Millisecond))
 	deadline := start.Add(3 * time.Minute)
 	recvProc := startGatewayProcess(t, bin, "receiving", receiverCfg, receiverLog)
 	sendProc := startGatewayProcess(t, bin, "sending", senderCfg, senderLog)
@@ -145,7 +170,7 @@ func TestGatewayCrash(t *testing.T) {
 	t.Logf("sender killed at %d delivered and %d accepted by the receiver, holding %d claims", killedSenderAt, acceptedAtKill, claimedAtKill)
 
 	// The sender: each message delivered once, with its receipt.
-	senderStore, err := exchange.OpenStore(ctx, "sqlite:"+filepath.Join(dir, "ndrc", "node.db"))
+	senderStore, err := exchange.OpenStore(ctx, senderURL)
 	require.NoError(t, err)
 	defer senderStore.Close()
 	keeper, err := exchange.NewDirectoryKeeper(exchange.FileSource(filepath.Join(dir, "directory.json")), openVerifier(t, filepath.Join(dir, "roots.pem")), demoOperator, time.Now)
@@ -178,7 +203,7 @@ func TestGatewayCrash(t *testing.T) {
 
 	// The receiver: each message in the inbox once, with the bytes sent,
 	// and accepted once in its audit log.
-	receiverStore, err := exchange.OpenStore(ctx, "sqlite:"+filepath.Join(dir, "finance", "node.db"))
+	receiverStore, err := exchange.OpenStore(ctx, receiverURL)
 	require.NoError(t, err)
 	defer receiverStore.Close()
 	assert.Equal(t, crashDocuments, receiver.accepted(t), "inbox entries")

@@ -123,7 +123,7 @@ func TestGatewayLargePackage(t *testing.T) {
 	peakDisk = max(peakDisk, diskUsed(t, dir))
 	require.NoError(t, os.Remove(pkg)) // the sender's spool holds its copy
 
-	sender := observeStore(t, filepath.Join(nodes, "ndrc", "node.db"))
+	sender := observeStore(t, "sqlite:"+filepath.Join(nodes, "ndrc", "node.db"))
 	transferStart := time.Now()
 	waitUntil(t, transferStart.Add(10*time.Minute), "the package delivered", func() (bool, string) {
 		return sender.delivered(t) == 1, fmt.Sprintf("%d delivered after %d failed attempts", sender.delivered(t), sender.failedAttempts(t))

@@ -222,26 +222,27 @@ func tail(path string, n int) string {
 	return string(data)
 }
 
-// storeObserver runs read-only counting queries on a node's SQLite store
-// while its gateway runs, to drive a test by the state the gateway has
-// committed. What a test asserts, it reads through the exchange API.
+// storeObserver runs read-only counting queries on a node's store (SQLite
+// or PostgreSQL) while its gateway runs, to drive a test by the state the
+// gateway has committed. What a test asserts, it reads through the
+// exchange API.
 type storeObserver struct {
 	db *sqldb.DB
 }
 
-func observeStore(t *testing.T, path string) *storeObserver {
+func observeStore(t *testing.T, url string) *storeObserver {
 	t.Helper()
-	db, err := sqldb.OpenSQLite(context.Background(), path)
+	db, err := sqldb.Open(context.Background(), url)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return &storeObserver{db: db}
 }
 
-// count runs a query that returns one integer.
+// count runs a query (with ? placeholders) that returns one integer.
 func (o *storeObserver) count(t *testing.T, q string, args ...any) int {
 	t.Helper()
 	var n int
-	require.NoError(t, o.db.QueryRowContext(context.Background(), q, args...).Scan(&n), "observing the store: %s", q)
+	require.NoError(t, o.db.QueryRowContext(context.Background(), o.db.Rebind(q), args...).Scan(&n), "observing the store: %s", q)
 	return n
 }
 
@@ -266,15 +267,21 @@ func (o *storeObserver) accepted(t *testing.T) int {
 	return o.count(t, `SELECT COUNT(*) FROM exchange_inbox`)
 }
 
-// lock takes the store's write lock (BEGIN IMMEDIATE) and returns the
-// function that releases it: the node's writers wait for it meanwhile.
+// lock makes the node's writes to its outbox and inbox wait, and returns
+// the function that lets them go on: on SQLite it takes the database's
+// write lock (BEGIN IMMEDIATE), on PostgreSQL an EXCLUSIVE lock on both
+// tables, which lets reads through.
 func (o *storeObserver) lock(t *testing.T) (release func()) {
 	t.Helper()
 	tx, err := o.db.BeginTx(context.Background(), nil)
-	require.NoError(t, err, "taking the store's write lock")
-	// BEGIN IMMEDIATE takes the lock at once; a write makes sure of it.
-	_, err = tx.Exec(`CREATE TABLE IF NOT EXISTS egovkit_test_lock (x INTEGER)`)
-	require.NoError(t, err, "taking the store's write lock")
+	require.NoError(t, err, "locking the store")
+	q := `LOCK TABLE exchange_outbox, exchange_inbox IN EXCLUSIVE MODE`
+	if o.db.Dialect == sqldb.SQLite {
+		// BEGIN IMMEDIATE took the lock already; a write makes sure of it.
+		q = `CREATE TABLE IF NOT EXISTS egovkit_test_lock (x INTEGER)`
+	}
+	_, err = tx.Exec(q)
+	require.NoError(t, err, "locking the store")
 	return func() { require.NoError(t, tx.Rollback()) }
 }
 
@@ -293,8 +300,8 @@ func spooled(t *testing.T, dir, suffix string) int {
 	return n
 }
 
-// killWhenBlocked kills a gateway at a chosen point of its work: it holds
-// the write lock of the gateway's store until blocked reports that the
+// killWhenBlocked kills a gateway at a chosen point of its work: it locks
+// the gateway's store (storeObserver.lock) until blocked reports that the
 // gateway has done the first half of a step and waits on the lock for the
 // second (a payload spooled but not yet recorded; a message accepted by
 // the peer but its receipt not yet recorded), then kills the gateway and
