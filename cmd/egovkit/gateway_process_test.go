@@ -27,16 +27,10 @@ import (
 	"github.com/egovkit/egovkit/signature"
 )
 
-// buildEgovkit builds the egovkit command, without -race whatever the test
-// runs with, into a temporary directory, and returns the binary's path.
-func buildEgovkit(t *testing.T) string {
-	t.Helper()
-	return startBuild(t)()
-}
-
-// startBuild starts building the egovkit command, as buildEgovkit does, and
-// returns the function that waits for the build and returns the binary's
-// path, so that a test can prepare its data meanwhile.
+// startBuild starts building the egovkit command, without -race whatever
+// the test runs with, into a temporary directory, and returns the function
+// that waits for the build and returns the binary's path, so that a test
+// can prepare its data meanwhile.
 func startBuild(t *testing.T) (wait func() string) {
 	t.Helper()
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
