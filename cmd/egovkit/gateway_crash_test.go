@@ -175,12 +175,7 @@ func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc
 	senderStore, err := exchange.OpenStore(ctx, senderURL)
 	require.NoError(t, err)
 	defer senderStore.Close()
-	v := openVerifier(t, filepath.Join(dir, "roots.pem"))
-	keeper, err := exchange.NewDirectoryKeeper(exchange.FileSource(filepath.Join(dir, "directory.json")), v, demoOperator, time.Now)
-	require.NoError(t, err)
-	require.NoError(t, keeper.Refresh(ctx))
-	directory, err := keeper.Current()
-	require.NoError(t, err)
+	directory, v := openDemoDirectory(t, dir)
 	retried := 0
 	for id, digest := range want {
 		entries, err := senderStore.Outbox(ctx, id)

@@ -154,12 +154,7 @@ func TestGatewayLargePackage(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	require.Equal(t, exchange.StateDelivered, entries[0].State, entries[0].LastError)
-	v := openVerifier(t, filepath.Join(nodes, "roots.pem"))
-	keeper, err := exchange.NewDirectoryKeeper(exchange.FileSource(filepath.Join(nodes, "directory.json")), v, demoOperator, time.Now)
-	require.NoError(t, err)
-	require.NoError(t, keeper.Refresh(ctx))
-	directory, err := keeper.Current()
-	require.NoError(t, err)
+	directory, v := openDemoDirectory(t, nodes)
 	senderParty := exchange.Party{OrgID: demoNodes[0].id.OrgID, Node: demoNodes[0].node}
 	receiverParty := exchange.Party{OrgID: demoNodes[1].id.OrgID, Node: demoNodes[1].node}
 	checkDeliveryReceipt(t, entries[0].Receipt, directory, v, senderParty, receiverParty, sent.ID, pkgDigest)

@@ -373,16 +373,23 @@ func checkDeliveryReceipt(t *testing.T, raw []byte, dir *exchange.Directory, v *
 	require.Equal(t, re.Payload.Digest, d, "the receipt of %s does not acknowledge payload digest %s (rebuilt receipt: %s)", messageID, payload.Value, body)
 }
 
-// openVerifier returns a verifier on a demo setup's trust anchors.
-func openVerifier(t *testing.T, roots string) *signature.Verifier {
+// openDemoDirectory opens the directory of a setup that egovkit gateway
+// demo-config wrote into dir, and returns it with a verifier on the
+// setup's trust anchors.
+func openDemoDirectory(t *testing.T, dir string) (*exchange.Directory, *signature.Verifier) {
 	t.Helper()
-	data, err := os.ReadFile(roots)
+	data, err := os.ReadFile(filepath.Join(dir, "roots.pem"))
 	require.NoError(t, err)
 	certs, err := signature.ParseCertificatesPEM(data)
 	require.NoError(t, err)
 	v, err := signature.NewVerifier(certs)
 	require.NoError(t, err)
-	return v
+	keeper, err := exchange.NewDirectoryKeeper(exchange.FileSource(filepath.Join(dir, "directory.json")), v, demoOperator, time.Now)
+	require.NoError(t, err)
+	require.NoError(t, keeper.Refresh(context.Background()))
+	d, err := keeper.Current()
+	require.NoError(t, err)
+	return d, v
 }
 
 // verifyAudit checks a store's audit chain with exchange.VerifyAudit and
