@@ -32,9 +32,9 @@ README's "For an integrator" section for the format): the HTTPS endpoint
 of the message transport over mutual TLS 1.3 on the configured listen
 address, the outbox worker that delivers stored messages with retries every
 pollInterval (what a process that crashed had claimed is delivered again
-once its lease ends: lease, 2m by default), and the refresh of the operator's directory every
-refreshInterval (keeping the last good edition when a refresh fails). When
-it listens, it prints
+once its claim ends, after lease: 2m by default), and the refresh of the
+operator's directory every refreshInterval (keeping the last good edition
+when a refresh fails). When it listens, it prints
 
   egovkit gateway: ORGID/NODE listening on https://ADDRESS
 
