@@ -257,6 +257,15 @@ is sent. A payload is streamed from its file and never held in memory.`+clientNo
 			return failed(e, fs, err)
 		}
 		docs[i] = outgoing{path: p, mediaType: mediaType, docType: docType, encrypt: classified || *encrypt}
+		if docs[i].encrypt {
+			// The recipients need encryption keys of one kind.
+			if _, err := exchange.SuiteFor(dir, recipients); err != nil {
+				if len(pos) > 1 {
+					fmt.Fprintf(e.stderr, "egovkit send: %s: nothing sent\n", p)
+				}
+				return failed(e, fs, err)
+			}
+		}
 	}
 	ids := make([]string, 0, len(docs))
 	encrypted := map[string]bool{}
@@ -269,7 +278,7 @@ is sent. A payload is streamed from its file and never held in memory.`+clientNo
 		}
 		if err != nil {
 			if len(ids) > 0 {
-				fmt.Fprintf(e.stderr, "egovkit send: %s: not sent; the %d file(s) before it were: %s\n", d.path, len(ids), strings.Join(ids, " "))
+				fmt.Fprintf(e.stderr, "egovkit send: %s: not sent; the %d file(s) before it were stored as %s\n", d.path, len(ids), strings.Join(ids, " "))
 			}
 			return failed(e, fs, err)
 		}
