@@ -176,7 +176,7 @@ func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc
 	require.NoError(t, err)
 	defer senderStore.Close()
 	directory, v := openDemoDirectory(t, dir)
-	retried := 0
+	retried, retryReasons := 0, map[string]int{}
 	for id, digest := range want {
 		entries, err := senderStore.Outbox(ctx, id)
 		require.NoError(t, err)
@@ -187,9 +187,15 @@ func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc
 		checkDeliveryReceipt(t, e.Receipt, directory, v, senderParty, receiverParty, id, digest)
 		if e.Attempts > 1 {
 			retried++
+			why := e.LastError
+			if len(why) > 90 {
+				why = why[:90] + "…"
+			}
+			retryReasons[why]++
 		}
 	}
 	assert.Positive(t, retried, "no message needed a second attempt: the crashes did not interrupt a delivery")
+	t.Logf("%d messages took more than one attempt; their last errors: %v", retried, retryReasons)
 	assert.Equal(t, crashDocuments, sender.count(t, `SELECT COUNT(*) FROM exchange_outbox`), "outbox entries: one per document, none added")
 	sentDocs, err := senderStore.ListDocuments(ctx, exchange.RoleSender, 10*crashDocuments)
 	require.NoError(t, err)
