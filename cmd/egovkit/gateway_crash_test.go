@@ -235,9 +235,10 @@ func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc
 
 	t.Logf("the checks took %s", time.Since(checks).Round(time.Millisecond))
 
-	// A transfer that a kill cut short leaves its partial file in the
-	// spool (Spool.Write removes it on an error, but a killed process
-	// cannot); nothing removes it later. Reported, not a delivery fault.
+	// A transfer that a kill cut short in the middle of its payload leaves
+	// its partial file in the spool, which the gateway removes once it is
+	// an hour old (TestGatewayRemovesStalePartials): reported, not a
+	// delivery fault.
 	for _, node := range []string{"ndrc", "finance"} {
 		partial, err := filepath.Glob(filepath.Join(dir, node, "spool", ".*.partial"))
 		require.NoError(t, err)

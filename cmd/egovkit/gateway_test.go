@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -276,6 +278,37 @@ func TestGatewayCommands(t *testing.T) {
 		r := runR(t, "", c, "--help")
 		assert.Equal(t, exitOK, r.code, c)
 		assert.Contains(t, r.stdout, "usage: egovkit "+c, c)
+	}
+}
+
+// TestGatewayRemovesStalePartials: a gateway that starts removes from its
+// spool the partial files that a crash left behind, once they are an hour
+// old, and keeps the rest.
+func TestGatewayRemovesStalePartials(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := runR(t, "", "gateway", "demo-config", "--out", dir)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	spool := filepath.Join(dir, "finance", "spool")
+	require.NoError(t, os.MkdirAll(spool, 0o700))
+	old := time.Now().Add(-2 * time.Hour)
+	files := map[string]bool{ // name → removed
+		".01a23be9-924c-7a8a-b6b2-b9466271ec6c.in.2507689301.partial":  true,
+		".01a23be9-924c-7a8a-b6b2-b9466271ec6d.out.2507689302.partial": true,
+		"01a23be9-924c-7a8a-b6b2-b9466271ec6e.in":                      false,
+	}
+	for name := range files {
+		p := filepath.Join(spool, name)
+		require.NoError(t, os.WriteFile(p, []byte("partial"), 0o600))
+		require.NoError(t, os.Chtimes(p, old, old))
+	}
+	fresh := filepath.Join(spool, ".01a23be9-924c-7a8a-b6b2-b9466271ec6f.in.2507689303.partial")
+	require.NoError(t, os.WriteFile(fresh, []byte("being written"), 0o600))
+	files[filepath.Base(fresh)] = false
+	startGateway(t, filepath.Join(dir, "finance", "gateway.json"))
+	for name, removed := range files {
+		_, err := os.Stat(filepath.Join(spool, name))
+		assert.Equal(t, removed, errors.Is(err, os.ErrNotExist), "%s: %v", name, err)
 	}
 }
 

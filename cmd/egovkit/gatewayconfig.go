@@ -220,6 +220,7 @@ type node struct {
 	cfg   *gatewayConfig
 	gw    *exchange.Gateway
 	store *exchange.SQLStore
+	spool *exchange.Spool
 	dir   *exchange.DirectoryKeeper
 }
 
@@ -313,7 +314,7 @@ func openNode(ctx context.Context, file string, logger *slog.Logger) (*node, err
 		store.Close()
 		return nil, err
 	}
-	return &node{cfg: c, gw: gw, store: store, dir: keeper}, nil
+	return &node{cfg: c, gw: gw, store: store, spool: spool, dir: keeper}, nil
 }
 
 // openDecrypter reads the node's decryption key and checks that it is the
