@@ -1,10 +1,14 @@
 package exchange
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Spool is a directory of payloads, written durably: each file is written
@@ -30,7 +34,7 @@ func (s *Spool) Write(name string, r io.Reader) (string, int64, error) {
 	if filepath.Base(name) != name || name == "." || name == ".." {
 		return "", 0, fmt.Errorf("exchange: spool name %q has directories", name)
 	}
-	f, err := os.CreateTemp(s.dir, "."+name+".*.partial")
+	f, err := os.CreateTemp(s.dir, "."+name+".*"+partialSuffix)
 	if err != nil {
 		return "", 0, err
 	}
@@ -58,4 +62,50 @@ func (s *Spool) Write(name string, r io.Reader) (string, int64, error) {
 		}
 	}
 	return path, n, nil
+}
+
+// partialSuffix ends the temporary name of a file being written, which
+// also starts with a dot.
+const partialSuffix = ".partial"
+
+// RemoveStale removes the partial files that writes cut short by a crash
+// left behind (Write removes its partial file when it fails, but a killed
+// process cannot): those not modified for at least age before now. A write
+// in progress keeps its file's modification time fresh; one that stalled
+// for longer than age then fails at its rename, and its message is
+// retried. It returns how many files it removed and how many bytes they
+// held; an error names the file it could not remove, after trying the
+// others.
+func (s *Spool) RemoveStale(age time.Duration, now time.Time) (int, int64, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, 0, fmt.Errorf("exchange: spool: %w", err)
+	}
+	var n int
+	var size int64
+	var errs []error
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, partialSuffix) {
+			continue
+		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // its write finished or failed meanwhile
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("exchange: spool: %w", err))
+			continue
+		}
+		if now.Sub(info.ModTime()) < age {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("exchange: spool: removing a stale partial file: %w", err))
+			continue
+		}
+		n++
+		size += info.Size()
+	}
+	return n, size, errors.Join(errs...)
 }

@@ -65,13 +65,21 @@ func openClient(ctx context.Context, e *env, fs *flag.FlagSet, cf clientFlags) (
 	return n, exitOK, true
 }
 
-// deliverNow delivers what is due, unless --no-deliver.
+// deliverNow delivers what is due, in batches of 100 while whole batches
+// are delivered, unless --no-deliver.
 func deliverNow(ctx context.Context, e *env, fs *flag.FlagSet, n *node, cf clientFlags) {
 	if cf.noDeliver != nil && *cf.noDeliver {
 		return
 	}
-	if _, err := n.gw.DeliverDue(ctx, 100); err != nil {
-		fmt.Fprintf(e.stderr, "egovkit %s: delivering: %v (the gateway retries)\n", fs.Name(), err)
+	for {
+		delivered, err := n.gw.DeliverDue(ctx, 100)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "egovkit %s: delivering: %v (the gateway retries)\n", fs.Name(), err)
+			return
+		}
+		if delivered < 100 {
+			return
+		}
 	}
 }
 
@@ -207,28 +215,33 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func runSend(ctx context.Context, e *env, args []string) int {
-	fs := flagSet(e, "send", "send --config FILE --to ORG-ID[/NODE] [--to ...] [--json] [--no-deliver] DOC.json|PKG.egd", `
-Sends an official document from this node: a document as JSON (validated
-first; media type `+docdoc.DocumentMediaType+`) or a document package made by
-egovkit pack (checked first; `+docdoc.MediaType+`). The document type in
-the envelope is the document's. Each --to names a member organ by its
-统一社会信用代码, and optionally its node (the organ's first node otherwise).
-A classified document (classification set), or any with --encrypt, is
-encrypted to each recipient with the key the directory lists for it
-(X25519 + ChaCha20-Poly1305, or SM2 + SM4-GCM; recipients with keys of
-different kinds take separate sends). The message is stored in the outbox
-with the document's state per recipient; the command prints its id and
-each recipient's state.`+clientNote)
+	fs := flagSet(e, "send", "send --config FILE --to ORG-ID[/NODE] [--to ...] [--json] [--no-deliver] DOC.json|PKG.egd...", `
+Sends official documents from this node, each file as its own message: a
+document as JSON (validated first; media type `+docdoc.DocumentMediaType+`)
+or a document package made by egovkit pack (checked first; `+docdoc.MediaType+`).
+The document type in the envelope is the document's. Each --to names a
+member organ by its 统一社会信用代码, and optionally its node (the organ's
+first node otherwise); every file goes to all of them. A classified
+document (classification set), or any with --encrypt, is encrypted to
+each recipient with the key the directory lists for it (X25519 +
+ChaCha20-Poly1305, or SM2 + SM4-GCM; recipients with keys of different
+kinds take separate sends). Each message is stored in the outbox with the
+document's state per recipient; the command prints its id and each
+recipient's state (with --json, one object for one file, an array in the
+order of the files for several).
+
+Every file is checked before any is stored: when one is invalid, nothing
+is sent. A payload is streamed from its file and never held in memory.`+clientNote)
 	cf := addClientFlags(fs, true)
 	var to repeated
 	fs.Var(&to, "to", "a recipient `ORG-ID[/NODE]` (repeatable, at least one)")
-	encrypt := fs.Bool("encrypt", false, "encrypt an unclassified document too")
+	encrypt := fs.Bool("encrypt", false, "encrypt unclassified documents too")
 	pos, code, ok := flagsOrExit(e, fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return usageError(e, fs, "expected one DOC.json or PKG.egd")
+	if len(pos) == 0 {
+		return usageError(e, fs, "expected at least one DOC.json or PKG.egd")
 	}
 	n, code, ok := openClient(ctx, e, fs, cf)
 	if !ok {
@@ -243,29 +256,64 @@ each recipient's state.`+clientNote)
 	if err != nil {
 		return usageError(e, fs, "%v", err)
 	}
-	docType, mediaType, classified, err := inspectDocument(pos[0])
-	if err != nil {
-		return failed(e, fs, err)
+	type outgoing struct {
+		path, mediaType string
+		docType         docdoc.Type
+		encrypt         bool
 	}
-	var env *exchange.Envelope
-	if classified || *encrypt {
-		env, err = n.gw.SendEncryptedFile(ctx, recipients, docType, mediaType, pos[0])
-	} else {
-		env, err = n.gw.SendFile(ctx, recipients, docType, mediaType, pos[0])
+	docs := make([]outgoing, len(pos))
+	for i, p := range pos {
+		docType, mediaType, classified, err := inspectDocument(p)
+		if err != nil {
+			if len(pos) > 1 {
+				fmt.Fprintf(e.stderr, "egovkit send: %s: nothing sent\n", p)
+			}
+			return failed(e, fs, err)
+		}
+		docs[i] = outgoing{path: p, mediaType: mediaType, docType: docType, encrypt: classified || *encrypt}
+		if docs[i].encrypt {
+			// The recipients need encryption keys of one kind.
+			if _, err := exchange.SuiteFor(dir, recipients); err != nil {
+				if len(pos) > 1 {
+					fmt.Fprintf(e.stderr, "egovkit send: %s: nothing sent\n", p)
+				}
+				return failed(e, fs, err)
+			}
+		}
 	}
-	if err != nil {
-		return failed(e, fs, err)
+	ids := make([]string, 0, len(docs))
+	encrypted := map[string]bool{}
+	for _, d := range docs {
+		var env *exchange.Envelope
+		if d.encrypt {
+			env, err = n.gw.SendEncryptedFile(ctx, recipients, d.docType, d.mediaType, d.path)
+		} else {
+			env, err = n.gw.SendFile(ctx, recipients, d.docType, d.mediaType, d.path)
+		}
+		if err != nil {
+			if len(ids) > 0 {
+				fmt.Fprintf(e.stderr, "egovkit send: %s: not sent; the %d file(s) before it were stored as %s\n", d.path, len(ids), strings.Join(ids, " "))
+			}
+			return failed(e, fs, err)
+		}
+		ids = append(ids, env.ID)
+		encrypted[env.ID] = env.Payload.MediaType == exchange.EncryptedMediaType
 	}
 	deliverNow(ctx, e, fs, n, cf)
-	view, err := sentView(ctx, n, env.ID)
-	if err != nil {
-		return failed(e, fs, err)
+	views := make([]sentJSON, len(ids))
+	for i, id := range ids {
+		if views[i], err = sentView(ctx, n, id); err != nil {
+			return failed(e, fs, err)
+		}
+		views[i].Encrypted = encrypted[id]
 	}
-	view.Encrypted = env.Payload.MediaType == exchange.EncryptedMediaType
-	if *cf.json {
-		_ = printJSON(e.stdout, view)
-	} else {
-		printSent(e.stdout, []sentJSON{view})
+	switch {
+	case !*cf.json:
+		printSent(e.stdout, views)
+	case len(views) == 1:
+		_ = printJSON(e.stdout, views[0])
+	default:
+		_ = printJSON(e.stdout, views)
 	}
 	return exitOK
 }

@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -198,6 +200,27 @@ func TestGatewayCommands(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "by 张三 (u1001)")
 
+	// Several files at once, each its own message; an invalid one among
+	// them stops them all before anything is stored.
+	r = runR(t, "", "send", "--config", ndrcCfg, "--to", fin, "--json", doc, pkg)
+	require.Equal(t, exitOK, r.code, r.stderr+r.stdout)
+	var two []sent
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &two), r.stdout)
+	require.Len(t, two, 2)
+	assert.NotEqual(t, two[0].ID, two[1].ID)
+	assert.Equal(t, "notice", two[0].DocumentType)
+	assert.Equal(t, "report", two[1].DocumentType)
+	for _, m := range two {
+		require.Len(t, m.Recipients, 1)
+		assert.Equal(t, "delivered", m.Recipients[0].State)
+		assert.Equal(t, "awaiting", inbox(m.ID).State)
+	}
+	before := runR(t, "", "outbox", "--config", ndrcCfg, "--json", "--limit", "1000").stdout
+	r = runR(t, "", "send", "--config", ndrcCfg, "--to", fin, doc, filepath.Join(conformance, "invalid/empty-issuers.json"))
+	assert.Equal(t, exitInvalid, r.code, r.stderr+r.stdout)
+	assert.Contains(t, r.stderr, "empty-issuers.json: nothing sent")
+	assert.Equal(t, before, runR(t, "", "outbox", "--config", ndrcCfg, "--json", "--limit", "1000").stdout, "nothing stored")
+
 	// Both audit logs hold every step, chained.
 	for _, sub := range []string{"ndrc", "finance"} {
 		r = runR(t, "", "audit", "verify", "--store", "sqlite:"+filepath.Join(dir, sub, "node.db"))
@@ -258,6 +281,37 @@ func TestGatewayCommands(t *testing.T) {
 		r := runR(t, "", c, "--help")
 		assert.Equal(t, exitOK, r.code, c)
 		assert.Contains(t, r.stdout, "usage: egovkit "+c, c)
+	}
+}
+
+// TestGatewayRemovesStalePartials: a gateway that starts removes from its
+// spool the partial files that a crash left behind, once they are an hour
+// old, and keeps the rest.
+func TestGatewayRemovesStalePartials(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := runR(t, "", "gateway", "demo-config", "--out", dir)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	spool := filepath.Join(dir, "finance", "spool")
+	require.NoError(t, os.MkdirAll(spool, 0o700))
+	old := time.Now().Add(-2 * time.Hour)
+	files := map[string]bool{ // name → removed
+		".01a23be9-924c-7a8a-b6b2-b9466271ec6c.in.2507689301.partial":  true,
+		".01a23be9-924c-7a8a-b6b2-b9466271ec6d.out.2507689302.partial": true,
+		"01a23be9-924c-7a8a-b6b2-b9466271ec6e.in":                      false,
+	}
+	for name := range files {
+		p := filepath.Join(spool, name)
+		require.NoError(t, os.WriteFile(p, []byte("partial"), 0o600))
+		require.NoError(t, os.Chtimes(p, old, old))
+	}
+	fresh := filepath.Join(spool, ".01a23be9-924c-7a8a-b6b2-b9466271ec6f.in.2507689303.partial")
+	require.NoError(t, os.WriteFile(fresh, []byte("being written"), 0o600))
+	files[filepath.Base(fresh)] = false
+	startGateway(t, filepath.Join(dir, "finance", "gateway.json"))
+	for name, removed := range files {
+		_, err := os.Stat(filepath.Join(spool, name))
+		assert.Equal(t, removed, errors.Is(err, os.ErrNotExist), "%s: %v", name, err)
 	}
 }
 

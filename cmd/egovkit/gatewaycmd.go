@@ -31,9 +31,12 @@ Runs one exchange node (交换网关) from its configuration file (see the
 README's "For an integrator" section for the format): the HTTPS endpoint
 of the message transport over mutual TLS 1.3 on the configured listen
 address, the outbox worker that delivers stored messages with retries every
-pollInterval, and the refresh of the operator's directory every
-refreshInterval (keeping the last good edition when a refresh fails). When
-it listens, it prints
+pollInterval (what a process that crashed had claimed is delivered again
+once its claim ends, after lease: 2m by default), and the refresh of the
+operator's directory every refreshInterval (keeping the last good edition
+when a refresh fails). At start and then every hour, it removes from the
+spool the partial files of transfers that a crash cut short (those
+untouched for an hour). When it listens, it prints
 
   egovkit gateway: ORGID/NODE listening on https://ADDRESS
 
@@ -66,6 +69,7 @@ func runGateway(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	defer n.Close()
+	removeStalePartials(n, logger)
 	l, err := net.Listen("tcp", n.cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "egovkit gateway: %v\n", err)
@@ -82,11 +86,24 @@ func runGateway(ctx context.Context, e *env, args []string) int {
 	var wg sync.WaitGroup
 	var serveErr error
 	runCtx, cancel := context.WithCancel(ctx)
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		serveErr = n.gw.Serve(runCtx, l)
 		cancel() // a server that failed stops the node
+	}()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(stalePartialAge)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				removeStalePartials(n, logger)
+			}
+		}
 	}()
 	go func() {
 		defer wg.Done()
@@ -100,6 +117,23 @@ func runGateway(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "egovkit gateway: %s stopped\n", n.cfg.Self)
 	return exitOK
+}
+
+// stalePartialAge is how long a partial file in the spool stays untouched
+// before the gateway takes it for the leftover of a crash, and how often it
+// looks for them.
+const stalePartialAge = time.Hour
+
+// removeStalePartials removes the spool's stale partial files and logs
+// what it removed.
+func removeStalePartials(n *node, logger *slog.Logger) {
+	files, size, err := n.spool.RemoveStale(stalePartialAge, time.Now())
+	if files > 0 {
+		logger.Info("egovkit gateway: removed the partial files of interrupted transfers from the spool", "files", files, "bytes", size)
+	}
+	if err != nil {
+		logger.Warn("egovkit gateway: cleaning the spool", "err", err)
+	}
 }
 
 // The demo's organs and operator.

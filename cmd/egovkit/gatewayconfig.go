@@ -39,6 +39,7 @@ type gatewayConfig struct {
 	TLS             configTLS          `json:"tls"`
 	PollInterval    string             `json:"pollInterval,omitempty"`
 	RefreshInterval string             `json:"refreshInterval,omitempty"`
+	Lease           string             `json:"lease,omitempty"`
 	Retry           *configRetry       `json:"retry,omitempty"`
 	Limits          *configLimits      `json:"limits,omitempty"`
 	Encryption      *configEncryption  `json:"encryption,omitempty"`
@@ -46,6 +47,7 @@ type gatewayConfig struct {
 	limits        *exchange.TransportLimits
 	dir           string // the file's directory
 	poll, refresh time.Duration
+	lease         time.Duration // zero: the outbox's default
 	policy        exchange.RetryPolicy
 }
 
@@ -168,6 +170,10 @@ func parseGatewayConfig(data []byte, file string) (*gatewayConfig, error) {
 	}
 	c.poll = duration("/pollInterval", c.PollInterval, 2*time.Second)
 	c.refresh = duration("/refreshInterval", c.RefreshInterval, 5*time.Minute)
+	// The outbox lease: how long an entry a worker claimed stays its. After
+	// a crash, the entries the dead process had claimed are delivered again
+	// once their lease ends.
+	c.lease = duration("/lease", c.Lease, 0)
 	c.policy = exchange.DefaultRetryPolicy
 	if c.Retry != nil {
 		c.policy = exchange.RetryPolicy{Base: duration("/retry/base", c.Retry.Base, 0), Max: duration("/retry/max", c.Retry.Max, 0), Attempts: c.Retry.Attempts}
@@ -214,6 +220,7 @@ type node struct {
 	cfg   *gatewayConfig
 	gw    *exchange.Gateway
 	store *exchange.SQLStore
+	spool *exchange.Spool
 	dir   *exchange.DirectoryKeeper
 }
 
@@ -298,7 +305,7 @@ func openNode(ctx context.Context, file string, logger *slog.Logger) (*node, err
 			return nil, err
 		}
 	}
-	gc := exchange.GatewayConfig{Decrypter: dec, Self: c.Self, Directory: keeper, Verifier: v, Signer: signer, TLSCertificate: tlsCert, Store: store, Spool: spool, Policy: c.policy, Logger: logger}
+	gc := exchange.GatewayConfig{Decrypter: dec, Self: c.Self, Directory: keeper, Verifier: v, Signer: signer, TLSCertificate: tlsCert, Store: store, Spool: spool, Policy: c.policy, Lease: c.lease, Logger: logger}
 	if c.limits != nil {
 		gc.Limits = *c.limits
 	}
@@ -307,7 +314,7 @@ func openNode(ctx context.Context, file string, logger *slog.Logger) (*node, err
 		store.Close()
 		return nil, err
 	}
-	return &node{cfg: c, gw: gw, store: store, dir: keeper}, nil
+	return &node{cfg: c, gw: gw, store: store, spool: spool, dir: keeper}, nil
 }
 
 // openDecrypter reads the node's decryption key and checks that it is the

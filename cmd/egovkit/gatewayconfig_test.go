@@ -23,6 +23,7 @@ const sampleGatewayConfig = `{
   "tls": {"key": "tls.key.pem", "certificate": "tls.cert.pem"},
   "encryption": {"key": "enc.key.pem"},
   "pollInterval": "500ms",
+  "lease": "30s",
   "retry": {"base": "1s", "max": "1m", "attempts": 5},
   "limits": {"maxPayload": 1048576, "rate": 10, "burst": 20}
 }`
@@ -33,6 +34,7 @@ func TestParseGatewayConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 500*time.Millisecond, c.poll)
 	assert.Equal(t, 5*time.Minute, c.refresh)
+	assert.Equal(t, 30*time.Second, c.lease)
 	assert.Equal(t, 5, c.policy.Attempts)
 	assert.Equal(t, int64(1048576), c.limits.MaxPayload)
 	assert.Equal(t, "sqlite:/etc/egovkit/ndrc/node.db", c.storeURL())
@@ -61,8 +63,9 @@ func TestParseGatewayConfig(t *testing.T) {
 		{"missing paths", edit(func(m map[string]any) { delete(m, "spool"); m["tls"] = map[string]any{"key": "k"} }), []string{"/spool gateway.config.required", "/tls/certificate gateway.config.required"}},
 		{"durations", edit(func(m map[string]any) {
 			m["pollInterval"] = "-1s"
+			m["lease"] = "0s"
 			m["retry"] = map[string]any{"base": "1h", "max": "1s", "attempts": 0}
-		}), []string{"/pollInterval gateway.config.duration", "/retry/attempts gateway.config.retry", "/retry gateway.config.retry"}},
+		}), []string{"/pollInterval gateway.config.duration", "/lease gateway.config.duration", "/retry/attempts gateway.config.retry", "/retry gateway.config.retry"}},
 		{"operator", edit(func(m map[string]any) { delete(m, "operator") }), []string{"/operator gateway.config.operator"}},
 		{"negative limits", edit(func(m map[string]any) { m["limits"] = map[string]any{"rate": -1} }), []string{"/limits gateway.config.limits"}},
 		{"encryption without a key", edit(func(m map[string]any) { m["encryption"] = map[string]any{} }), []string{"/encryption/key gateway.config.required"}},

@@ -58,9 +58,28 @@ func SQLite(t testing.TB) Opener {
 // false when EGOVKIT_TEST_POSTGRES is not set. The schema is dropped when
 // the test ends.
 func Postgres(t testing.TB) (Opener, bool) {
+	dsn, ok := PostgresURL(t)
+	if !ok {
+		return nil, false
+	}
+	return func() *sqldb.DB {
+		db, err := sqldb.OpenPostgres(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, true
+}
+
+// PostgresURL creates a fresh schema in the test database and returns the
+// connection string that works in it (its search_path), for a store that
+// another process opens; false when EGOVKIT_TEST_POSTGRES is not set. The
+// schema is dropped when the test ends.
+func PostgresURL(t testing.TB) (string, bool) {
 	dsn := os.Getenv(EnvPostgres)
 	if dsn == "" {
-		return nil, false
+		return "", false
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -83,12 +102,5 @@ func Postgres(t testing.TB) (Opener, bool) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return func() *sqldb.DB {
-		db, err := sqldb.OpenPostgres(context.Background(), u.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}, true
+	return u.String(), true
 }
