@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,15 +138,16 @@ func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc
 	sendProc := startGatewayProcess(t, bin, "sending", senderCfg, senderLog)
 
 	// The receiver dies at a third, with a payload spooled that its store
-	// has not recorded yet, and the sender sees it down before it comes
-	// back.
+	// has not recorded yet (and, its store being locked, the small
+	// documents in flight held in memory), and the sender sees it down
+	// before it comes back.
 	receiverSpool := filepath.Join(dir, "finance", "spool")
 	waitUntil(t, deadline, "a third of the documents delivered", deliveredAtLeast(crashDocuments/3), senderLog, receiverLog)
 	killWhenBlocked(t, recvProc, receiver, deadline, "between spooling a payload and recording it", func() (bool, string) {
-		return spooled(t, receiverSpool, ".in") > receiver.accepted(t), progress()
+		return unrecordedSpooled(t, receiverSpool, receiver) > 0, progress()
 	}, senderLog, receiverLog)
 	killedReceiverAt, failedBefore := sender.delivered(t), sender.failedAttempts(t)
-	spooledAtKill, acceptedAtReceiverKill := spooled(t, receiverSpool, ".in"), receiver.accepted(t)
+	spooledAtKill, acceptedAtReceiverKill := unrecordedSpooled(t, receiverSpool, receiver), receiver.accepted(t)
 	require.Less(t, killedReceiverAt, crashDocuments, "every document was delivered before the receiver was killed: the run did not test a crash")
 	waitUntil(t, deadline, "the sender to fail a delivery to the killed receiver", func() (bool, string) {
 		return sender.failedAttempts(t) > failedBefore, progress()
@@ -166,7 +169,7 @@ func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc
 	sendProc.stop(t)
 	recvProc.stop(t)
 	t.Logf("%d documents delivered in %s, %d failed attempts in all", crashDocuments, elapsed.Round(time.Millisecond), sender.failedAttempts(t))
-	t.Logf("receiver killed at %d delivered, with %d payloads spooled and %d recorded", killedReceiverAt, spooledAtKill, acceptedAtReceiverKill)
+	t.Logf("receiver killed at %d delivered, with %d spooled payloads not recorded and %d messages recorded", killedReceiverAt, spooledAtKill, acceptedAtReceiverKill)
 	t.Logf("sender killed at %d delivered and %d accepted by the receiver, holding %d claims", killedSenderAt, acceptedAtKill, claimedAtKill)
 
 	checks := time.Now()
@@ -219,6 +222,7 @@ func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc
 		assert.Equal(t, exchange.StatusAwaiting, d.Status)
 		assert.Equal(t, senderParty, d.Peer)
 	}
+	inline := 0
 	for id, digest := range want {
 		in, err := receiverStore.Inbox(ctx, id)
 		require.NoError(t, err, "the receiver's inbox")
@@ -226,11 +230,18 @@ func testGatewayCrash(t *testing.T, bin string, files []string, digests []docdoc
 		env, err := exchange.ParseEnvelopeBytes(in.Envelope)
 		require.NoError(t, err)
 		require.Equal(t, digest, env.Payload.Digest, "the envelope the receiver stored for %s", id)
-		data, err := os.ReadFile(in.PayloadPath)
+		if in.PayloadPath == "" {
+			inline++
+		}
+		rc, err := exchange.ReadPayload(in)
+		require.NoError(t, err)
+		data, err := io.ReadAll(rc)
+		rc.Close()
 		require.NoError(t, err)
 		sum := sha256.Sum256(data)
-		require.Equal(t, digest.Value, hex.EncodeToString(sum[:]), "the payload the receiver spooled for %s", id)
+		require.Equal(t, digest.Value, hex.EncodeToString(sum[:]), "the payload the receiver kept for %s", id)
 	}
+	assert.Equal(t, crashDocuments*3/4, inline, "payloads kept inline in the receiver's store; the others spooled")
 	assertAuditOnce(t, verifyAudit(t, receiverStore, "receiver's"), exchange.AuditReceived, want, senderParty)
 
 	t.Logf("the checks took %s", time.Since(checks).Round(time.Millisecond))
@@ -268,8 +279,19 @@ func writeCrashPackage(dir string, i int) (string, docdoc.Digest, error) {
 		Attachments:     []docdoc.Attachment{{Name: "项目资金使用情况表.csv", MediaType: "text/csv"}},
 	}
 	csv := fmt.Sprintf("序号,项目,金额（万元）\n%d,项目%04d,%d\n", i+1, i+1, 100+i)
+	files := fstest.MapFS{"attachments/项目资金使用情况表.csv": {Data: []byte(csv)}}
+	if i%4 == 3 {
+		// Every fourth package carries 70 KiB that deflate cannot shrink,
+		// so that it is over exchange.InlinePayloadMax and travels through
+		// the spools; the others are kept inline in the stores.
+		raw := make([]byte, 70<<10)
+		_, _ = rand.NewChaCha8([32]byte{byte(i), byte(i >> 8)}).Read(raw)
+		doc.AttachmentNotes = []string{"1．项目资金使用情况表", "2．原始监测数据"}
+		doc.Attachments = append(doc.Attachments, docdoc.Attachment{Name: "原始监测数据.bin", MediaType: "application/octet-stream"})
+		files["attachments/原始监测数据.bin"] = &fstest.MapFile{Data: raw}
+	}
 	var b bytes.Buffer
-	if err := docdoc.Pack(&b, doc, fstest.MapFS{"attachments/项目资金使用情况表.csv": {Data: []byte(csv)}}); err != nil {
+	if err := docdoc.Pack(&b, doc, files); err != nil {
 		return "", docdoc.Digest{}, fmt.Errorf("package %d: %w", i+1, err)
 	}
 	path := filepath.Join(dir, fmt.Sprintf("%04d.egd", i+1))

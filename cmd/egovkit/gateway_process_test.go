@@ -279,15 +279,19 @@ func (o *storeObserver) lock(t *testing.T) (release func()) {
 	return func() { require.NoError(t, tx.Rollback()) }
 }
 
-// spooled is how many files a spool directory holds under their final
-// name with the suffix (".in" for received payloads).
-func spooled(t *testing.T, dir, suffix string) int {
+// unrecordedSpooled counts the payloads in a receiver's spool (ID.in)
+// whose message its store has not recorded.
+func unrecordedSpooled(t *testing.T, dir string, store *storeObserver) int {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	n := 0
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), suffix) && !strings.HasPrefix(e.Name(), ".") {
+		id, ok := strings.CutSuffix(e.Name(), ".in")
+		if !ok || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if store.count(t, `SELECT COUNT(*) FROM exchange_inbox WHERE message_id = ?`, id) == 0 {
 			n++
 		}
 	}
