@@ -80,6 +80,7 @@ type Gateway struct {
 	outbox    *Outbox
 	now       func() time.Time
 	log       *slog.Logger
+	closers   []func() error // what Close releases: the store a GatewayFile opened
 }
 
 // NewGateway checks the configuration and returns the gateway.
@@ -134,6 +135,30 @@ func (g *Gateway) Outbox() *Outbox { return g.outbox }
 
 // Store returns the gateway's store.
 func (g *Gateway) Store() Store { return g.cfg.Store }
+
+// Spool returns the gateway's spool.
+func (g *Gateway) Spool() *Spool { return g.cfg.Spool }
+
+// Directory returns the gateway's directory keeper.
+func (g *Gateway) Directory() *DirectoryKeeper { return g.cfg.Directory }
+
+// Signer returns the signer of the gateway's node: the key and chain it
+// signs envelopes and receipts with, which in a department that seals
+// with its node's key also seals its documents ([docdoc.Seal]).
+func (g *Gateway) Signer() *signature.Signer { return g.cfg.Signer }
+
+// Close closes the transport's idle connections and what the gateway
+// opened itself ([GatewayFile.Open] opens the store); a store given in
+// GatewayConfig stays the caller's to close. Stop Run and Serve first.
+func (g *Gateway) Close() error {
+	g.transport.Close()
+	var errs []error
+	for _, c := range g.closers {
+		errs = append(errs, c())
+	}
+	g.closers = nil
+	return errors.Join(errs...)
+}
 
 // Handler returns an http.Handler that serves MessagePath, for a server
 // that uses [Gateway.ServerTLSConfig].

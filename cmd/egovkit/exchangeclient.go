@@ -248,7 +248,7 @@ is sent. A payload is streamed from its file and never held in memory.`+clientNo
 		return code
 	}
 	defer n.Close()
-	dir, err := n.dir.Current()
+	dir, err := n.gw.Directory().Current()
 	if err != nil {
 		return failed(e, fs, err)
 	}
@@ -373,7 +373,7 @@ only, of any kind (a receipt or recall this node sent, too).`+clientNote)
 	if len(pos) == 1 {
 		ids = pos
 	} else {
-		states, err := n.store.ListDocuments(ctx, exchange.RoleSender, *limit*1000)
+		states, err := n.gw.Store().ListDocuments(ctx, exchange.RoleSender, *limit*1000)
 		if err != nil {
 			return failed(e, fs, err)
 		}
@@ -485,7 +485,7 @@ decrypted with the node's encryption key.`+clientNote)
 	}
 	ids := pos
 	if len(pos) == 0 {
-		states, err := n.store.ListDocuments(ctx, exchange.RoleRecipient, *limit)
+		states, err := n.gw.Store().ListDocuments(ctx, exchange.RoleRecipient, *limit)
 		if err != nil {
 			return failed(e, fs, err)
 		}

@@ -107,7 +107,8 @@ func runGateway(ctx context.Context, e *env, args []string) int {
 	}()
 	go func() {
 		defer wg.Done()
-		_ = n.gw.Run(runCtx, n.cfg.poll, n.cfg.refresh)
+		poll, refresh := n.cfg.Intervals()
+		_ = n.gw.Run(runCtx, poll, refresh)
 	}()
 	wg.Wait()
 	cancel()
@@ -127,7 +128,7 @@ const stalePartialAge = time.Hour
 // removeStalePartials removes the spool's stale partial files and logs
 // what it removed.
 func removeStalePartials(n *node, logger *slog.Logger) {
-	files, size, err := n.spool.RemoveStale(stalePartialAge, time.Now())
+	files, size, err := n.gw.Spool().RemoveStale(stalePartialAge, time.Now())
 	if files > 0 {
 		logger.Info("egovkit gateway: removed the partial files of interrupted transfers from the spool", "files", files, "bytes", size)
 	}
@@ -307,7 +308,7 @@ func writeDemo(out string, force bool, now time.Time) error {
   "refreshInterval": "5m",
   "retry": {"base": "2s", "max": "10m", "attempts": 12}
 }
-`, gatewayConfigVersion, d.id.OrgID, d.node, listen, demoOperator.Name, demoOperator.OrgID)
+`, exchange.GatewayFileVersion, d.id.OrgID, d.node, listen, demoOperator.Name, demoOperator.OrgID)
 		files[d.dir] = map[string]fileContent{
 			"gateway.json":   {[]byte(cfg), 0o644},
 			"sign.key.pem":   {sealPEM, 0o600},

@@ -1,4 +1,4 @@
-package main
+package exchange
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const sampleGatewayConfig = `{
+const sampleGatewayFile = `{
   "configVersion": "egovkit-gateway/1",
   "self": {"orgId": "11500000MB16089308", "node": "gw1"},
   "listen": "127.0.0.1:0",
@@ -28,21 +28,21 @@ const sampleGatewayConfig = `{
   "limits": {"maxPayload": 1048576, "rate": 10, "burst": 20}
 }`
 
-func TestParseGatewayConfig(t *testing.T) {
+func TestParseGatewayFile(t *testing.T) {
 	t.Parallel()
-	c, err := parseGatewayConfig([]byte(sampleGatewayConfig), "/etc/egovkit/ndrc/gateway.json")
+	c, err := ParseGatewayFile([]byte(sampleGatewayFile), "/etc/egovkit/ndrc/gateway.json")
 	require.NoError(t, err)
 	assert.Equal(t, 500*time.Millisecond, c.poll)
 	assert.Equal(t, 5*time.Minute, c.refresh)
 	assert.Equal(t, 30*time.Second, c.lease)
 	assert.Equal(t, 5, c.policy.Attempts)
 	assert.Equal(t, int64(1048576), c.limits.MaxPayload)
-	assert.Equal(t, "sqlite:/etc/egovkit/ndrc/node.db", c.storeURL())
-	assert.Equal(t, "/etc/egovkit/roots.pem", c.path(c.TrustAnchors))
+	assert.Equal(t, "sqlite:/etc/egovkit/ndrc/node.db", c.StoreURL())
+	assert.Equal(t, "/etc/egovkit/roots.pem", c.Path(c.TrustAnchors))
 
 	edit := func(f func(m map[string]any)) string {
 		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(sampleGatewayConfig), &m))
+		require.NoError(t, json.Unmarshal([]byte(sampleGatewayFile), &m))
 		f(m)
 		b, err := json.Marshal(m)
 		require.NoError(t, err)
@@ -76,11 +76,11 @@ func TestParseGatewayConfig(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := parseGatewayConfig([]byte(c.data), "gateway.json")
-			var ce *configError
+			_, err := ParseGatewayFile([]byte(c.data), "gateway.json")
+			var ce *GatewayFileError
 			require.ErrorAs(t, err, &ce)
 			var got []string
-			for _, v := range ce.violations {
+			for _, v := range ce.Violations {
 				got = append(got, v.Pointer+" "+v.Rule)
 			}
 			assert.Equal(t, c.want, got)
@@ -89,20 +89,20 @@ func TestParseGatewayConfig(t *testing.T) {
 	}
 }
 
-// FuzzParseGatewayConfig: the configuration parser never panics, and
-// every rejection is a configError with at least one violation.
-func FuzzParseGatewayConfig(f *testing.F) {
-	f.Add([]byte(sampleGatewayConfig))
+// FuzzParseGatewayFile: the configuration parser never panics, and
+// every rejection is a *GatewayFileError with at least one violation.
+func FuzzParseGatewayFile(f *testing.F) {
+	f.Add([]byte(sampleGatewayFile))
 	f.Add([]byte(`{"retry": {"attempts": 1e300}}`))
 	f.Add([]byte(`{"limits": null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := parseGatewayConfig(data, "gateway.json")
+		_, err := ParseGatewayFile(data, "gateway.json")
 		if err == nil {
 			return
 		}
-		var ce *configError
-		if !errors.As(err, &ce) || len(ce.violations) == 0 {
-			t.Fatalf("rejection is not a configError: %v", err)
+		var ce *GatewayFileError
+		if !errors.As(err, &ce) || len(ce.Violations) == 0 {
+			t.Fatalf("rejection is not a *GatewayFileError: %v", err)
 		}
 	})
 }
