@@ -514,6 +514,10 @@ type RecipientState struct {
 	// DeliveryReceipt is the recipient's signed delivery receipt (送达回执)
 	// as verified on delivery, once delivered; its Created is when.
 	DeliveryReceipt *Envelope
+	// Acknowledgement is the delivery receipt's payload: the message id,
+	// the payload digest the recipient received and when. Nil for an
+	// entry stored before receipts were kept whole.
+	Acknowledgement *Receipt
 	// RefusalReceipt is the recipient's signed negative receipt (拒收回执)
 	// as verified when it refused the message for good, for an entry
 	// dead-lettered on that refusal; Refusal is its payload (the rule, the
@@ -569,14 +573,28 @@ func (g *Gateway) Sent(ctx context.Context, messageID string) ([]RecipientState,
 			}
 			out[i].RefusalReceipt, out[i].Refusal = re, rc
 		default:
-			re, err := ParseEnvelopeBytes(e.Receipt)
+			re, rc, err := openDeliveryReceipt(e.Receipt)
 			if err != nil {
 				return nil, fmt.Errorf("exchange: stored delivery receipt of %s to %s: %w", messageID, e.Recipient, err)
 			}
-			out[i].DeliveryReceipt = re
+			out[i].DeliveryReceipt, out[i].Acknowledgement = re, rc
 		}
 	}
 	return out, nil
+}
+
+// openDeliveryReceipt reads a stored delivery receipt: a SignedReceipt,
+// or the envelope alone as entries stored before receipts were kept whole
+// hold it (no payload then).
+func openDeliveryReceipt(raw []byte) (*Envelope, *Receipt, error) {
+	_, re, rc, err := ParseSignedReceipt(raw)
+	if err == nil {
+		return re, rc, nil
+	}
+	if re, perr := ParseEnvelopeBytes(raw); perr == nil && re.Kind == KindReceipt {
+		return re, nil, nil
+	}
+	return nil, nil, err
 }
 
 // ReceivedDocument is the state of a document this node received.

@@ -386,10 +386,10 @@ func (o *Outbox) attempt(ctx context.Context, e OutboxEntry, env *Envelope) (boo
 	if err != nil {
 		return false, o.dead(ctx, e, "spooled payload is missing: "+err.Error(), nil)
 	}
-	receipt, _, sendErr := o.transport.Deliver(ctx, env, e.Recipient, f)
+	receipt, _, _, sendErr := o.transport.deliver(ctx, env, e.Recipient, f)
 	f.Close()
 	if sendErr == nil {
-		raw, err := Marshal(receipt)
+		raw, err := json.Marshal(receipt) // envelope and payload: the evidence
 		if err != nil {
 			return false, err
 		}

@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -25,10 +26,29 @@ func openTestStore(t testing.TB, open sqldbtest.Opener) Store {
 	return s
 }
 
+// testDeliveryReceipt is the finance bureau's signed delivery receipt
+// ([SignedReceipt] JSON) of a message from NDRC, as a store keeps it.
+func testDeliveryReceipt(t *testing.T) []byte {
+	t.Helper()
+	n := buildTestNet(t)
+	fin := n.nodes[finance.OrgID]
+	tr, err := NewTransport(TransportConfig{Self: finance, Directory: func() (*Directory, error) { return n.dir, nil }, Verifier: n.verifier, Signer: fin.signer,
+		TLSCertificate: fin.tlsCert, Receiver: fin.receiver})
+	require.NoError(t, err)
+	env := documentEnvelope(n.nodes[ndrc.OrgID], finance, []byte("x"))
+	now := time.Now()
+	line, body, err := tr.signReceipt(env, &Receipt{Status: ReceiptDelivered, MessageID: env.ID, Received: NewTime(now), Digest: env.Payload.Digest}, now)
+	require.NoError(t, err)
+	raw, err := json.Marshal(&SignedReceipt{Envelope: line, Payload: body})
+	require.NoError(t, err)
+	return raw
+}
+
 // TestStoreConformance runs one suite against SQLite and, with
 // EGOVKIT_TEST_POSTGRES, PostgreSQL.
 func TestStoreConformance(t *testing.T) {
 	t.Parallel()
+	receipt := testDeliveryReceipt(t)
 	sqldbtest.ForEach(t, func(t *testing.T, open sqldbtest.Opener) {
 		ctx := context.Background()
 		s := openTestStore(t, open)
@@ -85,8 +105,9 @@ func TestStoreConformance(t *testing.T) {
 		assert.Equal(t, first.Recipient, c[0].Recipient)
 		assert.Equal(t, 1, c[0].Attempts)
 		assert.Equal(t, "connection refused", c[0].LastError)
-		require.NoError(t, s.Delivered(ctx, c[0], "wd", []byte(`{"kind":"receipt"}`), now.Add(11*time.Minute)))
-		assert.ErrorIs(t, s.Delivered(ctx, c[0], "wd", []byte(`{"kind":"receipt"}`), now), ErrLeaseLost, "finished once")
+		assert.Error(t, s.Delivered(ctx, c[0], "wd", []byte(`{"kind":"receipt"}`), now.Add(11*time.Minute)), "not a signed receipt")
+		require.NoError(t, s.Delivered(ctx, c[0], "wd", receipt, now.Add(11*time.Minute)))
+		assert.ErrorIs(t, s.Delivered(ctx, c[0], "wd", receipt, now), ErrLeaseLost, "finished once")
 
 		es, err := s.Outbox(ctx, "m1")
 		require.NoError(t, err)

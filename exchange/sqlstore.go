@@ -394,7 +394,11 @@ func (s *SQLStore) Delivered(ctx context.Context, e OutboxEntry, owner string, r
 		if err := s.finishTx(ctx, tx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, updated = ?", StateDelivered, string(receipt), ms(now)); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, AuditReceipt, KindReceipt, receipt, e.MessageID, e.Recipient, now)
+		sr, _, _, err := ParseSignedReceipt(receipt)
+		if err != nil {
+			return fmt.Errorf("exchange: delivering %s to %s: %w", e.MessageID, e.Recipient, err)
+		}
+		return s.audit(ctx, tx, AuditReceipt, KindReceipt, sr.Envelope, e.MessageID, e.Recipient, now)
 	})
 }
 

@@ -33,9 +33,14 @@ type OutboxEntry struct {
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string
-	Receipt     []byte // the recipient's signed receipt envelope, once delivered; dead on a refusal, its negative receipt as SignedReceipt JSON, or nil
-	Created     time.Time
-	Updated     time.Time
+	// Receipt is the recipient's signed receipt, envelope and payload as
+	// they came ([SignedReceipt] JSON, [ParseSignedReceipt]): once
+	// delivered, the delivery receipt (送达回执); dead on a refusal, the
+	// negative receipt (拒收回执); otherwise nil. (Stores written before
+	// receipts were kept whole hold a delivery receipt's envelope alone.)
+	Receipt []byte
+	Created time.Time
+	Updated time.Time
 }
 
 // InboxEntry is one accepted message.
@@ -79,7 +84,8 @@ type Store interface {
 	// Claim leases up to max pending entries due at now to owner until
 	// now+lease, oldest due first.
 	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, max int) ([]OutboxEntry, error)
-	// Delivered records the receipt of a claimed entry.
+	// Delivered records the delivery receipt of a claimed entry, as
+	// [SignedReceipt] JSON.
 	Delivered(ctx context.Context, e OutboxEntry, owner string, receipt []byte, now time.Time) error
 	// Retry records a failed attempt and when to try again.
 	Retry(ctx context.Context, e OutboxEntry, owner string, next time.Time, lastErr string, now time.Time) error

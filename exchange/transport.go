@@ -751,72 +751,79 @@ var ErrUnknownRecipient = errors.New("exchange: the recipient is not in the dire
 // bytes. A refusal by the recipient is a [*SendError], with the
 // recipient's verified negative receipt when the refusal is final.
 func (n *Transport) Deliver(ctx context.Context, env *Envelope, to Party, payload io.Reader) (*Envelope, *Receipt, error) {
+	_, re, rc, err := n.deliver(ctx, env, to, payload)
+	return re, rc, err
+}
+
+// deliver is Deliver that also returns the receipt as it came, envelope
+// and payload, for the outbox to keep as evidence.
+func (n *Transport) deliver(ctx context.Context, env *Envelope, to Party, payload io.Reader) (*SignedReceipt, *Envelope, *Receipt, error) {
 	dir, err := n.cfg.Directory()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	node := dir.Node(to)
 	if node == nil {
-		return nil, nil, fmt.Errorf("%w: %s", ErrUnknownRecipient, to)
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrUnknownRecipient, to)
 	}
 	if env.Signature == nil {
-		return nil, nil, fmt.Errorf("%w: message %s", ErrUnsigned, env.ID)
+		return nil, nil, nil, fmt.Errorf("%w: message %s", ErrUnsigned, env.ID)
 	}
 	line, err := Marshal(env)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	body := io.MultiReader(bytes.NewReader(append(line, '\n')), io.LimitReader(payload, env.Payload.Size))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(node.Endpoint, "/")+MessagePath, body)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	req.ContentLength = int64(len(line)) + 1 + env.Payload.Size
 	req.Header.Set("Content-Type", MessageMediaType)
 	client := n.clientFor(node.TLSCertificate)
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer resp.Body.Close()
 	rb := bufio.NewReader(io.LimitReader(resp.Body, MaxEnvelopeSize+64<<10))
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, n.sendError(ctx, resp.StatusCode, rb, dir, env, line, to)
+		return nil, nil, nil, n.sendError(ctx, resp.StatusCode, rb, dir, env, line, to)
 	}
 	return n.readReceipt(ctx, rb, dir, env)
 }
 
 // readReceipt reads and verifies a delivery receipt for env.
-func (n *Transport) readReceipt(ctx context.Context, rb *bufio.Reader, dir *Directory, env *Envelope) (*Envelope, *Receipt, error) {
+func (n *Transport) readReceipt(ctx context.Context, rb *bufio.Reader, dir *Directory, env *Envelope) (*SignedReceipt, *Envelope, *Receipt, error) {
 	line, err := readLine(rb, MaxEnvelopeSize)
 	if err != nil {
-		return nil, nil, fmt.Errorf("exchange: reading the receipt: %w", err)
+		return nil, nil, nil, fmt.Errorf("exchange: reading the receipt: %w", err)
 	}
 	re, err := ParseEnvelopeBytes(line)
 	if err != nil {
-		return nil, nil, fmt.Errorf("exchange: the receipt envelope: %w", err)
+		return nil, nil, nil, fmt.Errorf("exchange: the receipt envelope: %w", err)
 	}
 	if err := VerifyEnvelope(ctx, re, dir, n.cfg.Verifier, n.cfg.Self, n.now()); err != nil {
-		return nil, nil, fmt.Errorf("exchange: the receipt: %w", err)
+		return nil, nil, nil, fmt.Errorf("exchange: the receipt: %w", err)
 	}
 	if re.Kind != KindReceipt || re.ReplyTo != env.ID {
-		return nil, nil, fmt.Errorf("exchange: the answer is a %s to %s; expected a receipt for %s", re.Kind, re.ReplyTo, env.ID)
+		return nil, nil, nil, fmt.Errorf("exchange: the answer is a %s to %s; expected a receipt for %s", re.Kind, re.ReplyTo, env.ID)
 	}
 	h, err := docdoc.NewHash(re.Payload.Digest.Alg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cr := &checkedReader{r: io.LimitReader(rb, re.Payload.Size+1), size: re.Payload.Size, h: h, want: re.Payload.Digest.Value}
 	body, err := io.ReadAll(cr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("exchange: the receipt payload: %w", err)
+		return nil, nil, nil, fmt.Errorf("exchange: the receipt payload: %w", err)
 	}
 	rc, err := ParseReceipt(body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("exchange: the receipt payload: %w", err)
+		return nil, nil, nil, fmt.Errorf("exchange: the receipt payload: %w", err)
 	}
 	if rc.Status != ReceiptDelivered || rc.MessageID != env.ID || rc.Digest.Value != env.Payload.Digest.Value {
-		return nil, nil, fmt.Errorf("exchange: the receipt acknowledges %s with digest %s; expected %s with %s", rc.MessageID, rc.Digest.Value, env.ID, env.Payload.Digest.Value)
+		return nil, nil, nil, fmt.Errorf("exchange: the receipt acknowledges %s with digest %s; expected %s with %s", rc.MessageID, rc.Digest.Value, env.ID, env.Payload.Digest.Value)
 	}
-	return re, rc, nil
+	return &SignedReceipt{Envelope: line, Payload: body}, re, rc, nil
 }
