@@ -338,39 +338,48 @@ func (o *Outbox) prepare(env *Envelope, payload io.Reader) ([]OutboxEntry, strin
 	return entries, path, nil
 }
 
-// DeliverDue claims up to max entries due now and attempts each once, up
+// DeliverDue delivers up to max entries due now, each attempted once, up
 // to the configured concurrency at a time (sharing the slots of a running
-// Run), and returns when all have ended. It returns how many it
+// Run), and returns when all have ended. It claims a round of entries at
+// a time, no more than it can attempt at once, so that no claimed entry
+// waits for a slot while its lease runs. It returns how many it
 // delivered; failures are recorded on the entries, not returned, except a
 // store error (the first one).
 func (o *Outbox) DeliverDue(ctx context.Context, max int) (int, error) {
-	entries, err := o.store.Claim(ctx, o.owner, o.now(), o.lease, max)
-	if err != nil {
-		return 0, err
+	delivered := 0
+	for max > 0 {
+		n := min(max, o.concurrency)
+		entries, err := o.store.Claim(ctx, o.owner, o.now(), o.lease, n)
+		if err != nil {
+			return delivered, err
+		}
+		var (
+			mu    sync.Mutex
+			first error
+			wg    sync.WaitGroup
+		)
+		for _, e := range entries {
+			o.slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-o.slots }()
+				ok, err := o.attempt(ctx, e, nil)
+				mu.Lock()
+				defer mu.Unlock()
+				if ok {
+					delivered++
+				}
+				if err != nil && first == nil {
+					first = err
+				}
+			})
+		}
+		wg.Wait()
+		if first != nil || len(entries) < n {
+			return delivered, first
+		}
+		max -= n
 	}
-	var (
-		mu        sync.Mutex
-		delivered int
-		first     error
-		wg        sync.WaitGroup
-	)
-	for _, e := range entries {
-		o.slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-o.slots }()
-			ok, err := o.attempt(ctx, e, nil)
-			mu.Lock()
-			defer mu.Unlock()
-			if ok {
-				delivered++
-			}
-			if err != nil && first == nil {
-				first = err
-			}
-		})
-	}
-	wg.Wait()
-	return delivered, first
+	return delivered, nil
 }
 
 // attempt delivers one claimed entry and records the outcome; env is its

@@ -162,3 +162,68 @@ func TestStoreClosed(t *testing.T) {
 	err = s.Accept(context.Background(), InboxEntry{MessageID: "m", Sender: ndrc, Kind: KindDocument, Envelope: []byte(`{}`), Payload: []byte("x"), Received: time.Now()})
 	assert.ErrorIs(t, err, ErrStoreClosed)
 }
+
+// leaseWatcher is a Receiver that, on each message, counts the sender's
+// outbox entries under lease: what DeliverDue claimed and has not
+// finished.
+type leaseWatcher struct {
+	Receiver
+	sender  Store
+	ids     []string
+	mu      sync.Mutex
+	maxHeld int
+}
+
+func (w *leaseWatcher) Receive(ctx context.Context, env *Envelope, payload io.Reader) (bool, error) {
+	held := 0
+	for _, id := range w.ids {
+		es, err := w.sender.Outbox(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range es {
+			if e.State == StatePending && e.LeaseOwner != "" {
+				held++
+			}
+		}
+	}
+	w.mu.Lock()
+	w.maxHeld = max(w.maxHeld, held)
+	w.mu.Unlock()
+	return w.Receiver.Receive(ctx, env, payload)
+}
+
+// DeliverDue claims no more entries at a time than it can attempt at once,
+// so that a claimed entry never waits for a slot while its lease runs.
+func TestDeliverDueClaimsInRounds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := OpenStore(ctx, "sqlite:"+filepath.Join(dir, "out.db"))
+	require.NoError(t, err)
+	defer store.Close()
+	watcher := &leaseWatcher{sender: store}
+	n := newTestNetWith(t, TransportLimits{}, func(p Party) Receiver {
+		if p == finance {
+			watcher.Receiver = &memReceiver{msgs: map[string][]byte{}}
+			return watcher
+		}
+		return &memReceiver{msgs: map[string][]byte{}}
+	})
+	sender := n.nodes[ndrc.OrgID]
+	spool, err := OpenSpool(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	ob, err := NewOutbox(OutboxConfig{Store: store, Spool: spool, Transport: sender.transport, Owner: "w", Concurrency: 2})
+	require.NoError(t, err)
+	for i := range 7 {
+		payload := []byte{byte('a' + i)}
+		env := documentEnvelope(sender, finance, payload)
+		require.NoError(t, ob.Send(ctx, env, bytes.NewReader(payload)))
+		watcher.ids = append(watcher.ids, env.ID)
+	}
+	delivered, err := ob.DeliverDue(ctx, 100)
+	require.NoError(t, err)
+	assert.Equal(t, 7, delivered, "rounds of 2 until a round comes back short")
+	assert.LessOrEqual(t, watcher.maxHeld, 2, "entries under lease at once")
+	assert.Positive(t, watcher.maxHeld)
+}
