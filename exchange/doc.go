@@ -63,20 +63,31 @@
 //
 // # Reliability
 //
-// [Outbox.Send] signs a message, spools its payload (checked against the
-// envelope) and stores one entry per recipient; it returns once they are
-// durable. [Outbox.DeliverDue] claims due entries under a lease (FOR
-// UPDATE SKIP LOCKED on PostgreSQL, so several gateway processes of one
-// organ share a store and deliver each entry once), delivers them, and
-// records the signed delivery receipt, or a retry with exponential backoff
+// [Outbox.Send] signs a message, keeps its payload (checked against the
+// envelope: up to [InlinePayloadMax] in the store itself, larger ones in
+// the spool, streamed) and stores one entry per recipient; it returns
+// once they are durable. While [Outbox.Run] runs, Send leases the entries
+// to it and their delivery starts at once; otherwise, and for retries,
+// the outbox claims due entries under a lease (FOR UPDATE SKIP LOCKED on
+// PostgreSQL, so several gateway processes of one organ share a store and
+// deliver each entry once). Up to OutboxConfig.Concurrency deliveries run
+// at once, each over a kept-alive HTTP/1.1 connection to its peer. The
+// outbox records the signed delivery receipt whole (envelope and payload,
+// a [SignedReceipt]), or a retry with exponential backoff
 // and jitter ([RetryPolicy]), or, after the last attempt or a permanent
 // refusal, a dead letter that [Outbox.State] shows with its reason and,
 // for a refusal that came with one, the recipient's verified negative
 // receipt, which the audit log records too. The
-// receiving side's [Inbox] spools the payload durably before it records
-// the message, and recognises a replayed message id, so that the receiving
-// application sees each message once however often the sender retries.
-// [SQLStore] keeps both on SQLite (the embedded default) or PostgreSQL.
+// receiving side's [Inbox] keeps the payload durably (inline, or spooled
+// and synced) before it acknowledges the message, and recognises a
+// replayed message id: the same envelope again is a duplicate, answered
+// with a receipt again and stored once, so that the receiving application
+// sees each message once however often the sender retries or crashes;
+// another envelope under a stored id is refused for good
+// (exchange.refused.replayed-id). [SQLStore] keeps both on SQLite (the
+// embedded default) or PostgreSQL; the writes of concurrent messages
+// share commits (group commit), so that they share the cost of a sync to
+// disk.
 //
 // Every message and receipt sent or received also goes, in the same
 // transaction, into an append-only audit log whose entries are chained by
@@ -85,7 +96,9 @@
 //
 // # The document lifecycle and the gateway
 //
-// A [Gateway] wires one node: the [DirectoryKeeper], the [Transport], the
+// A [Gateway] wires one node (from a [GatewayConfig], or from the JSON
+// configuration file that egovkit gateway runs: [ReadGatewayFile] and
+// [GatewayFile.Open]): the [DirectoryKeeper], the [Transport], the
 // [Inbox] and [Outbox] on one [Store], and the business lifecycle of the
 // documents it exchanges (公文签收流程), which the store keeps as a
 // [DocumentState] per document and peer, every change in the same
