@@ -32,7 +32,15 @@ const clientNote = `
 Works directly on the node's store and spool, as the configuration names
 them, so it runs on the node's machine, with or without "egovkit gateway"
 running. Unless --no-deliver is given, it then delivers what is due at
-once (what fails, the gateway's outbox worker retries).
+once (what fails, the gateway's outbox worker retries).` + clientExit
+
+// listNote is the help's closing note of the commands that only read.
+const listNote = `
+Reads the node's store and spool directly, as the configuration names
+them, so it runs on the node's machine, with or without "egovkit gateway"
+running; it delivers nothing.` + clientExit
+
+const clientExit = `
 
 Exit status: 0 success, 1 refused (the document's state does not allow it,
 or the input is invalid), 2 usage or I/O error.`
@@ -354,7 +362,7 @@ Lists the documents this node sent, newest first, one line per recipient
 with its state: stored (not yet delivered), delivered (with the recipient's
 signed delivery receipt), signedFor (and by whom), returned (and why),
 recalled, or dead (dead-lettered, and why). With a MESSAGE-ID, that message
-only, of any kind (a receipt or recall this node sent, too).`+clientNote)
+only, of any kind (a receipt or recall this node sent, too).`+listNote)
 	cf := addClientFlags(fs, false)
 	limit := fs.Int("limit", 50, "at most `N` documents")
 	pos, code, ok := flagsOrExit(e, fs, args)
@@ -462,7 +470,7 @@ awaiting (not yet signed for), signedFor (by whom), returned (why) or
 recalled (by the sender), the urges received, and the delivery of the
 receipt sent back. --json adds the path of each spooled payload (for an
 encrypted one, the ciphertext); --save writes a document's payload,
-decrypted with the node's encryption key.`+clientNote)
+decrypted with the node's encryption key.`+listNote)
 	cf := addClientFlags(fs, false)
 	limit := fs.Int("limit", 50, "at most `N` documents")
 	save := fs.String("save", "", "with a MESSAGE-ID: write its payload, decrypted, to `FILE` (not overwritten)")
