@@ -237,7 +237,12 @@ func ParseEnvelopeBytes(data []byte) (*Envelope, error) {
 	}
 	vs := violations(sch.Validate(tree))
 	var e Envelope
-	decodeLenient(data, tree, &e)
+	if len(vs) > 0 || json.Unmarshal(data, &e) != nil {
+		// Some member has the wrong shape: decode what can be, so that
+		// the rules see as much as there is.
+		e = Envelope{}
+		decodeLenient(data, tree, &e)
+	}
 	e.check(tree, &vs)
 	if err := envelopeError(vs); err != nil {
 		return nil, err
