@@ -90,7 +90,7 @@ func TestStoreConformance(t *testing.T) {
 		c, err := s.Claim(ctx, "wc", now.Add(30*time.Second), time.Minute, 10)
 		require.NoError(t, err)
 		assert.Empty(t, c)
-		assert.ErrorIs(t, s.Delivered(ctx, first, "wc", []byte("r"), now), ErrLeaseLost)
+		assert.ErrorIs(t, s.Delivered(ctx, first, "wc", receipt, now), ErrLeaseLost)
 
 		// Retry, then the entry is due again at its time.
 		require.NoError(t, s.Retry(ctx, first, owner, now.Add(10*time.Minute), "connection refused", now))

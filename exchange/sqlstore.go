@@ -158,16 +158,52 @@ func parseParty(s string) (Party, error) {
 
 // Enqueue implements [Store].
 func (s *SQLStore) Enqueue(ctx context.Context, entries []OutboxEntry) error {
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.enqueueTx(ctx, tx, entries) })
+	facts, err := outboxFacts(entries)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.enqueueTx(ctx, tx, entries, facts) })
 	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
 	}
 	return err
 }
 
-func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
-	var m envMeta
+// envFacts is what the audit log and the document states need of a stored
+// envelope: its kind and document type, and its canonical digest. They
+// are computed before a write goes to the group committer, which runs the
+// store's writes one after another, so that its work is SQL alone.
+type envFacts struct {
+	meta   envMeta
+	digest string
+}
+
+func factsOf(raw []byte) (envFacts, error) {
+	d, err := envelopeDigest(raw)
+	return envFacts{meta: envelopeMeta(raw), digest: d}, err
+}
+
+// outboxFacts are the facts of each entry's envelope; the recipients of
+// one message share it.
+func outboxFacts(entries []OutboxEntry) ([]envFacts, error) {
+	facts := make([]envFacts, len(entries))
 	for i, e := range entries {
+		if i > 0 && bytes.Equal(e.Envelope, entries[i-1].Envelope) {
+			facts[i] = facts[i-1]
+			continue
+		}
+		f, err := factsOf(e.Envelope)
+		if err != nil {
+			return nil, err
+		}
+		facts[i] = f
+	}
+	return facts, nil
+}
+
+func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, entries []OutboxEntry, facts []envFacts) error {
+	for i, e := range entries {
+		m := facts[i].meta
 		var owner, until any
 		if e.LeaseOwner != "" {
 			owner, until = e.LeaseOwner, ms(e.LeaseUntil)
@@ -176,10 +212,7 @@ func (s *SQLStore) enqueueTx(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 			owner, until, ms(e.NextAttempt), ms(e.Created), ms(e.Created)); err != nil {
 			return err
 		}
-		if i == 0 || !bytes.Equal(e.Envelope, entries[i-1].Envelope) {
-			m = envelopeMeta(e.Envelope) // the recipients of one message share its envelope
-		}
-		if err := s.audit(ctx, tx, AuditSent, m.Kind, e.Envelope, e.MessageID, e.Recipient, e.Created); err != nil {
+		if err := s.audit(ctx, tx, AuditSent, m.Kind, facts[i].digest, e.MessageID, e.Recipient, e.Created); err != nil {
 			return err
 		}
 		if m.Kind == KindDocument {
@@ -241,12 +274,8 @@ var ErrStoreClosed = errors.New("exchange: the store is closed")
 
 var errAuditRace = errors.New("exchange: concurrent audit append")
 
-// audit appends one audit entry inside tx.
-func (s *SQLStore) audit(ctx context.Context, tx *sql.Tx, direction string, kind Kind, envelope []byte, messageID string, peer Party, at time.Time) error {
-	digest, err := envelopeDigest(envelope)
-	if err != nil {
-		return err
-	}
+// audit appends one audit entry, of an envelope with digest, inside tx.
+func (s *SQLStore) audit(ctx context.Context, tx *sql.Tx, direction string, kind Kind, digest string, messageID string, peer Party, at time.Time) error {
 	return s.appendAudit(ctx, tx, AuditEntry{At: NewTime(at), Direction: direction, Kind: kind, MessageID: messageID, Peer: partyKey(peer), Digest: digest})
 }
 
@@ -390,16 +419,31 @@ WHERE message_id = ? AND recipient = ? AND lease_owner = ? AND state = ?`
 
 // Delivered implements [Store].
 func (s *SQLStore) Delivered(ctx context.Context, e OutboxEntry, owner string, receipt []byte, now time.Time) error {
+	digest, err := receiptDigest(receipt)
+	if err != nil {
+		return fmt.Errorf("exchange: delivering %s to %s: %w", e.MessageID, e.Recipient, err)
+	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.finishTx(ctx, tx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, updated = ?", StateDelivered, string(receipt), ms(now)); err != nil {
 			return err
 		}
-		sr, _, _, err := ParseSignedReceipt(receipt)
-		if err != nil {
-			return fmt.Errorf("exchange: delivering %s to %s: %w", e.MessageID, e.Recipient, err)
-		}
-		return s.audit(ctx, tx, AuditReceipt, KindReceipt, sr.Envelope, e.MessageID, e.Recipient, now)
+		return s.audit(ctx, tx, AuditReceipt, KindReceipt, digest, e.MessageID, e.Recipient, now)
 	})
+}
+
+// receiptDigest reads a signed receipt as a store keeps it ([SignedReceipt]
+// JSON, which the outbox verified in full when it came) and returns the
+// canonical digest of its envelope, which the audit log records. It
+// checks the shape, not the signature: ParseSignedReceipt reads a stored
+// receipt in full.
+func receiptDigest(receipt []byte) (string, error) {
+	var sr SignedReceipt
+	dec := json.NewDecoder(bytes.NewReader(receipt))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sr); err != nil || len(sr.Envelope) == 0 || sr.Envelope[0] != '{' || len(sr.Payload) == 0 {
+		return "", fmt.Errorf("%w: the receipt is not a signed receipt: expected {\"envelope\": {...}, \"payload\": \"BASE64\"}", ErrInvalidPayload)
+	}
+	return envelopeDigest(sr.Envelope)
 }
 
 // Retry implements [Store].
@@ -412,7 +456,7 @@ func (s *SQLStore) Dead(ctx context.Context, e OutboxEntry, owner string, lastEr
 	if receipt == nil {
 		return s.finish(ctx, e, owner, "state = ?, attempts = attempts + 1, last_error = ?, updated = ?", StateDead, lastErr, ms(now))
 	}
-	sr, _, _, err := ParseSignedReceipt(receipt)
+	digest, err := receiptDigest(receipt)
 	if err != nil {
 		return fmt.Errorf("exchange: dead-lettering %s to %s: %w", e.MessageID, e.Recipient, err)
 	}
@@ -420,7 +464,7 @@ func (s *SQLStore) Dead(ctx context.Context, e OutboxEntry, owner string, lastEr
 		if err := s.finishTx(ctx, tx, e, owner, "state = ?, receipt = ?, attempts = attempts + 1, last_error = ?, updated = ?", StateDead, string(receipt), lastErr, ms(now)); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, AuditReceipt, KindReceipt, sr.Envelope, e.MessageID, e.Recipient, now)
+		return s.audit(ctx, tx, AuditReceipt, KindReceipt, digest, e.MessageID, e.Recipient, now)
 	})
 }
 
@@ -450,7 +494,11 @@ func (s *SQLStore) Outbox(ctx context.Context, messageID string) ([]OutboxEntry,
 
 // Accept implements [Store].
 func (s *SQLStore) Accept(ctx context.Context, e InboxEntry) error {
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.acceptTx(ctx, tx, e) })
+	f, err := factsOf(e.Envelope)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.acceptTx(ctx, tx, e, f) })
 	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %s", ErrDuplicate, e.MessageID)
 	}
@@ -478,16 +526,16 @@ func (s *SQLStore) Inbox(ctx context.Context, messageID string) (InboxEntry, err
 	return e, nil
 }
 
-func (s *SQLStore) acceptTx(ctx context.Context, tx *sql.Tx, e InboxEntry) error {
+func (s *SQLStore) acceptTx(ctx context.Context, tx *sql.Tx, e InboxEntry, f envFacts) error {
 	if _, err := s.st.Exec(ctx, tx, `INSERT INTO exchange_inbox (message_id, sender, kind, envelope, payload_path, payload, received) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.MessageID, partyKey(e.Sender), string(e.Kind), string(e.Envelope), e.PayloadPath, inline(e.Payload), ms(e.Received)); err != nil {
 		return err
 	}
-	if err := s.audit(ctx, tx, AuditReceived, e.Kind, e.Envelope, e.MessageID, e.Sender, e.Received); err != nil {
+	if err := s.audit(ctx, tx, AuditReceived, e.Kind, f.digest, e.MessageID, e.Sender, e.Received); err != nil {
 		return err
 	}
 	if e.Kind == KindDocument {
-		return s.insertDocument(ctx, tx, e.MessageID, RoleRecipient, e.Sender, envelopeMeta(e.Envelope).DocumentType, e.Received)
+		return s.insertDocument(ctx, tx, e.MessageID, RoleRecipient, e.Sender, f.meta.DocumentType, e.Received)
 	}
 	return nil
 }
@@ -550,11 +598,22 @@ func (s *SQLStore) Change(ctx context.Context, c Change) ([]DocumentState, error
 	if s.db.Dialect == sqldb.Postgres {
 		lock = " FOR UPDATE"
 	}
+	var received envFacts
+	if c.Received != nil {
+		var err error
+		if received, err = factsOf(c.Received.Envelope); err != nil {
+			return nil, err
+		}
+	}
+	enqueued, err := outboxFacts(c.Enqueue)
+	if err != nil {
+		return nil, err
+	}
 	var out []DocumentState
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
 		if c.Received != nil {
-			if err := s.acceptTx(ctx, tx, *c.Received); err != nil {
+			if err := s.acceptTx(ctx, tx, *c.Received, received); err != nil {
 				return err
 			}
 		}
@@ -591,7 +650,7 @@ WHERE message_id = ? AND role = ? AND peer = ?`, string(next.Status), next.By.Na
 				return err
 			}
 		}
-		return s.enqueueTx(ctx, tx, c.Enqueue)
+		return s.enqueueTx(ctx, tx, c.Enqueue, enqueued)
 	})
 	if sqldb.IsUniqueViolation(err) {
 		return nil, fmt.Errorf("%w: %v", ErrDuplicate, err)
