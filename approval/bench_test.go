@@ -114,7 +114,7 @@ func BenchmarkCommandsPostgres(b *testing.B) {
 }
 
 // BenchmarkCommandsPostgresParallel: many cases in parallel against
-// PostgreSQL (16 callers a core, one transaction each).
+// PostgreSQL (16 callers a core), sharing commits.
 func BenchmarkCommandsPostgresParallel(b *testing.B) {
 	dsn := os.Getenv("EGOVKIT_TEST_POSTGRES")
 	if dsn == "" {

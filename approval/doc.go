@@ -153,9 +153,9 @@
 // reads no clocks); [Engine.History]
 // returns a case's verified log. Stores: [NewMemoryStore] for tests,
 // [OpenSQLite] (embedded, WAL, synchronous=FULL: a command that returned
-// is on disk; concurrent commands share one commit, group commit) and
-// [OpenPostgres] for several nodes, both on egovkit's internal SQL
-// plumbing. All three pass one conformance suite.
+// is on disk) and [OpenPostgres] for several nodes ([OpenStore] takes
+// either by URL), both on egovkit's internal SQL plumbing, where
+// concurrent commands share one commit (group commit). All three pass one conformance suite.
 //
 // An engine keeps snapshots of the cases it last loaded or wrote
 // ([Config].CacheSize), keyed by case id and version, so that a command
