@@ -175,6 +175,7 @@ type Outbox struct {
 	slots    chan struct{}                   // one token per delivery in flight
 	inflight sync.WaitGroup                  // deliveries started by Run or Send
 	running  atomic.Pointer[context.Context] // Run's context while it runs
+	runMu    sync.RWMutex                    // Send holds it to start deliveries; Run's end takes it
 	backlog  atomic.Bool                     // entries may be due that no slot took
 	errs     chan error                      // store errors of deliveries started by Run or Send
 }
@@ -278,6 +279,9 @@ func (o *Outbox) Send(ctx context.Context, env *Envelope, payload io.Reader) err
 		return err
 	}
 	// Lease to this outbox, while it runs, the entries it has slots for.
+	// Holding runMu, Send starts their deliveries before Run can end.
+	o.runMu.RLock()
+	defer o.runMu.RUnlock()
 	var runCtx context.Context
 	leased := 0
 	if p := o.running.Load(); p != nil {
@@ -461,7 +465,9 @@ func (o *Outbox) serve(ctx context.Context, interval time.Duration, keep func(er
 		return errors.New("exchange: the outbox is running already")
 	}
 	defer func() {
+		o.runMu.Lock()
 		o.running.Store(nil)
+		o.runMu.Unlock()
 		o.inflight.Wait()
 	}()
 	t := time.NewTicker(interval)

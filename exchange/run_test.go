@@ -227,3 +227,73 @@ func TestDeliverDueClaimsInRounds(t *testing.T) {
 	assert.LessOrEqual(t, watcher.maxHeld, 2, "entries under lease at once")
 	assert.Positive(t, watcher.maxHeld)
 }
+
+// Messages sent while Run stops are neither lost nor doubled: those Run
+// had started end before it returns, those leased to it are delivered by
+// the next worker once their lease ends, and the rest as usual.
+func TestOutboxSendWhileRunStops(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	recv := &memReceiver{msgs: map[string][]byte{}}
+	n := newTestNetWith(t, TransportLimits{Rate: 1e6, Burst: 1 << 20}, func(p Party) Receiver { return recv })
+	sender := n.nodes[ndrc.OrgID]
+	store, err := OpenStore(ctx, "sqlite:"+filepath.Join(dir, "out.db"))
+	require.NoError(t, err)
+	defer store.Close()
+	spool, err := OpenSpool(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	clock := newFakeClock(time.Now())
+	ob, err := NewOutbox(OutboxConfig{Store: store, Spool: spool, Transport: sender.transport, Owner: "w", Now: clock.now, Lease: time.Minute, Concurrency: 4})
+	require.NoError(t, err)
+
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- ob.Run(runCtx, time.Hour) }()
+	const senders, each = 8, 10
+	ids := make(chan string, senders*each)
+	var wg sync.WaitGroup
+	for p := range senders {
+		wg.Go(func() {
+			for i := range each {
+				payload := []byte{byte(p), byte(i)}
+				env := documentEnvelope(sender, finance, payload)
+				if err := ob.Send(ctx, env, bytes.NewReader(payload)); err != nil {
+					t.Errorf("send: %v", err)
+					return
+				}
+				ids <- env.ID
+				if p == 0 && i == each/2 {
+					stop() // Run ends while the others go on sending
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(ids)
+	assert.ErrorIs(t, <-ran, context.Canceled)
+
+	clock.add(2 * time.Minute) // the leases of what Run held have ended
+	for {
+		d, err := ob.DeliverDue(ctx, 100)
+		require.NoError(t, err)
+		if d == 0 {
+			break
+		}
+	}
+	count := 0
+	for id := range ids {
+		count++
+		es, err := ob.State(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, StateDelivered, es[0].State, "message %s", id)
+		recv.mu.Lock()
+		_, ok := recv.msgs[id]
+		recv.mu.Unlock()
+		assert.True(t, ok, "message %s received", id)
+	}
+	assert.Equal(t, senders*each, count)
+	recv.mu.Lock()
+	assert.Len(t, recv.msgs, senders*each, "each received once")
+	recv.mu.Unlock()
+}
