@@ -81,6 +81,53 @@ func benchmarkEndToEnd(b *testing.B, open func() Store, conc int) {
 
 	payload := bytes.Repeat([]byte("公文"), 4096/6)
 	b.SetBytes(int64(len(payload)))
+	runClosedLoop(b, conc, func() error {
+		e := documentEnvelopeFrom(sender.Self(), to, payload)
+		ch := make(chan OutboxEntry, 1)
+		waiting.Store(e.ID, ch)
+		if err := sender.Send(ctx, e, bytes.NewReader(payload)); err != nil {
+			return err
+		}
+		select {
+		case out := <-ch:
+			if out.State != StateDelivered {
+				return fmt.Errorf("message %s: %s: %s", out.MessageID, out.State, out.LastError)
+			}
+			return nil
+		case <-time.After(time.Minute):
+			return fmt.Errorf("message %s: no receipt after a minute", e.ID)
+		}
+	})
+}
+
+func BenchmarkBareHTTP(b *testing.B) {
+	for _, conc := range benchConcurrency {
+		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.WriteHeader(http.StatusOK)
+			}))
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+			defer client.CloseIdleConnections()
+			payload := bytes.Repeat([]byte("公文"), 4096/6)
+			b.SetBytes(int64(len(payload)))
+			runClosedLoop(b, conc, func() error {
+				resp, err := client.Post(srv.URL, "application/octet-stream", bytes.NewReader(payload))
+				if err != nil {
+					return err
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				return resp.Body.Close()
+			})
+		})
+	}
+}
+
+// runClosedLoop runs b.N calls of one from conc goroutines, each call
+// after the previous one of its goroutine has returned (conc in flight),
+// and reports documents per second and the p50 and p99 latency of a call.
+func runClosedLoop(b *testing.B, conc int, one func() error) {
 	lat := make([]time.Duration, b.N)
 	var next atomic.Int64
 	var failed atomic.Value
@@ -95,21 +142,8 @@ func benchmarkEndToEnd(b *testing.B, open func() Store, conc int) {
 					return
 				}
 				t0 := time.Now()
-				e := documentEnvelopeFrom(sender.Self(), to, payload)
-				ch := make(chan OutboxEntry, 1)
-				waiting.Store(e.ID, ch)
-				if err := sender.Send(ctx, e, bytes.NewReader(payload)); err != nil {
+				if err := one(); err != nil {
 					failed.Store(err)
-					return
-				}
-				select {
-				case out := <-ch:
-					if out.State != StateDelivered {
-						failed.Store(fmt.Errorf("message %s: %s: %s", out.MessageID, out.State, out.LastError))
-						return
-					}
-				case <-time.After(time.Minute):
-					failed.Store(fmt.Errorf("message %s: no receipt after a minute", e.ID))
 					return
 				}
 				lat[i] = time.Since(t0)
@@ -123,54 +157,6 @@ func benchmarkEndToEnd(b *testing.B, open func() Store, conc int) {
 		b.Fatal(err)
 	}
 	reportLatency(b, lat, elapsed)
-}
-
-func BenchmarkBareHTTP(b *testing.B) {
-	for _, conc := range benchConcurrency {
-		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = io.Copy(io.Discard, r.Body)
-				w.WriteHeader(http.StatusOK)
-			}))
-			defer srv.Close()
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
-			defer client.CloseIdleConnections()
-			payload := bytes.Repeat([]byte("公文"), 4096/6)
-			lat := make([]time.Duration, b.N)
-			b.SetBytes(int64(len(payload)))
-			var next atomic.Int64
-			var failed atomic.Value
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
-			for range conc {
-				wg.Go(func() {
-					for {
-						i := next.Add(1) - 1
-						if i >= int64(b.N) {
-							return
-						}
-						t0 := time.Now()
-						resp, err := client.Post(srv.URL, "application/octet-stream", bytes.NewReader(payload))
-						if err != nil {
-							failed.Store(err)
-							return
-						}
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						lat[i] = time.Since(t0)
-					}
-				})
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if err, _ := failed.Load().(error); err != nil {
-				b.Fatal(err)
-			}
-			reportLatency(b, lat, elapsed)
-		})
-	}
 }
 
 func reportLatency(b *testing.B, lat []time.Duration, total time.Duration) {

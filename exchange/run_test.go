@@ -248,6 +248,7 @@ func TestOutboxSendWhileRunStops(t *testing.T) {
 	require.NoError(t, err)
 
 	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	ran := make(chan error, 1)
 	go func() { ran <- ob.Run(runCtx, time.Hour) }()
 	const senders, each = 8, 10

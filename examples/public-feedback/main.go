@@ -42,6 +42,7 @@ import (
 	"strings"
 
 	"github.com/egovkit/egovkit/approval"
+	"github.com/egovkit/egovkit/examples/internal/columns"
 )
 
 //go:embed city.json definitions/*.json
@@ -106,12 +107,12 @@ func writeText(w io.Writer, rep *Report) {
 			due = c.Extension.DueBefore + "→" + c.Extension.DueAfter
 		}
 		fmt.Fprintf(w, "  %-10s %s %s  %s  accepted %s, due %s, answered %s %s, cards %s, %s\n",
-			c.ID, c.KindName, pad(c.DepartmentShort, 16), pad(statusLabel(c.Status), 8), orDash(c.Accepted), orDash(due), orDash(c.Answered), timeliness(c), card, evaluation(c))
+			c.ID, c.KindName, columns.Pad(c.DepartmentShort, 16), columns.Pad(statusLabel(c.Status), 8), orDash(c.Accepted), orDash(due), orDash(c.Answered), timeliness(c), card, evaluation(c))
 	}
 	fmt.Fprintln(w, "\nsummary per department (cases, answered on time / late, extensions granted / denied, refused; cards: warning / yellow / red; satisfied / unsatisfied, reopened, escalated):")
-	fmt.Fprintf(w, "  %s %5s %7s %5s %5s %7s %7s %8s %7s %4s %6s %8s %6s %6s\n", pad("department", 18), "cases", "on-time", "late", "ext", "denied", "refused", "warning", "yellow", "red", "satis", "unsatis", "reopen", "escal")
+	fmt.Fprintf(w, "  %s %5s %7s %5s %5s %7s %7s %8s %7s %4s %6s %8s %6s %6s\n", columns.Pad("department", 18), "cases", "on-time", "late", "ext", "denied", "refused", "warning", "yellow", "red", "satis", "unsatis", "reopen", "escal")
 	for _, d := range rep.Departments {
-		fmt.Fprintf(w, "  %s %5d %7d %5d %5d %7d %7d %8d %7d %4d %6d %8d %6d %6d\n", pad(d.Short, 18), d.Cases, d.OnTime, d.Late, d.Extended, d.ExtDenied, d.Refused,
+		fmt.Fprintf(w, "  %s %5d %7d %5d %5d %7d %7d %8d %7d %4d %6d %8d %6d %6d\n", columns.Pad(d.Short, 18), d.Cases, d.OnTime, d.Late, d.Extended, d.ExtDenied, d.Refused,
 			d.Warnings, d.Yellow, d.Red, d.Satisfied, d.Unsatisfied, d.Reopened, d.Escalated)
 	}
 	fmt.Fprintf(w, "\nchecks: %d replies sealed and verified by their citizens; a tampered reply refused: %s; %d case logs verified (hash chains and replay)\n",
@@ -158,22 +159,6 @@ func evaluation(c CaseReport) string {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-// pad right-pads s with spaces to width terminal columns, counting a CJK
-// character as two columns.
-func pad(s string, width int) string {
-	w := 0
-	for _, r := range s {
-		w++
-		if r >= 0x1100 {
-			w++
-		}
-	}
-	for ; w < width; w++ {
-		s += " "
 	}
 	return s
 }

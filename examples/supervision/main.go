@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/egovkit/egovkit/deadline"
+	"github.com/egovkit/egovkit/examples/internal/columns"
 )
 
 func main() {
@@ -61,7 +62,7 @@ func runBatch() error {
 	for !s.done() {
 		cards, err := s.step()
 		for _, c := range cards {
-			fmt.Printf("  %s  %-7s  %s  %s  %s, due %s\n", deadline.DateOf(c.FiredAt, s.loc), c.Level, pad(c.Department, 10), c.ClockID, c.Rule, c.Due)
+			fmt.Printf("  %s  %-7s  %s  %s  %s, due %s\n", deadline.DateOf(c.FiredAt, s.loc), c.Level, columns.Pad(c.Department, 10), c.ClockID, c.Rule, c.Due)
 		}
 		if err != nil {
 			return err
@@ -82,9 +83,9 @@ func runBatch() error {
 		return err
 	}
 	fmt.Println("open cases on", deadline.DateOf(s.end, s.loc), "by department (部门 / 在办 / 预警 / 黄牌 / 红牌), and cases finished in the quarter:")
-	fmt.Printf("  %s%6s%9s%8s%5s%14s%11s\n", pad("department", 12), "open", "warning", "yellow", "red", "done on time", "done late")
+	fmt.Printf("  %s%6s%9s%8s%5s%14s%11s\n", columns.Pad("department", 12), "open", "warning", "yellow", "red", "done on time", "done late")
 	for _, r := range rows {
-		fmt.Printf("  %s%6d%9d%8d%5d%14d%11d\n", pad(r.Department, 12), r.Open, r.Warning, r.Yellow, r.Red, r.DoneOnTime, r.DoneLate)
+		fmt.Printf("  %s%6d%9d%8d%5d%14d%11d\n", columns.Pad(r.Department, 12), r.Open, r.Warning, r.Yellow, r.Red, r.DoneOnTime, r.DoneLate)
 	}
 	return nil
 }
@@ -135,20 +136,4 @@ func runServer(addr string, step time.Duration) error {
 		return err
 	}
 	return nil
-}
-
-// pad right-pads s with spaces to width terminal columns, counting a CJK
-// character as two columns.
-func pad(s string, width int) string {
-	w := 0
-	for _, r := range s {
-		w++
-		if r >= 0x1100 {
-			w++
-		}
-	}
-	for ; w < width; w++ {
-		s += " "
-	}
-	return s
 }
