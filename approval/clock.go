@@ -3,7 +3,9 @@ package approval
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/egovkit/egovkit/deadline"
@@ -134,6 +136,31 @@ func LegalClockID(caseID string) string { return caseID }
 func StepClockID(caseID, step string, seq int) string {
 	return caseID + "/" + strconv.Itoa(seq) + "/" + step
 }
+
+// ParseClockID reads a clock id as LegalClockID and StepClockID write it,
+// such as the ClockID of a deadline.Card: the case, and for a step clock
+// the step and the version at which the case entered it (step "" for the
+// legal clock). An id that ends in /SEQ/STEP (SEQ a positive number, STEP
+// a step id) is a step clock's, so a case id of that form of its own
+// would read as one.
+func ParseClockID(id string) (caseID, step string, seq int) {
+	last := strings.LastIndexByte(id, '/')
+	if last <= 0 || !stepIDPattern.MatchString(id[last+1:]) {
+		return id, "", 0
+	}
+	prev := strings.LastIndexByte(id[:last], '/')
+	if prev <= 0 {
+		return id, "", 0
+	}
+	n, err := strconv.Atoi(id[prev+1 : last])
+	if err != nil || n < 1 || strconv.Itoa(n) != id[prev+1:last] {
+		return id, "", 0
+	}
+	return id[:prev], id[last+1:], n
+}
+
+// stepIDPattern is a step id's form, as the definition schema gives it.
+var stepIDPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
 
 // Clocks builds the case's clocks from its marks: the legal clock (nil
 // until the case is accepted; a case refused or withdrawn before 受理

@@ -303,3 +303,26 @@ func TestUrgeIntervalWorkingDays(t *testing.T) {
 		h.refused(tc.rule, Command{Kind: CmdUrge, Actor: "alice"})
 	}
 }
+
+func TestParseClockID(t *testing.T) {
+	t.Parallel()
+	id := "01936f8e-7b2a-7c3d-9e4f-5a6b7c8d9e0f"
+	for _, c := range []struct {
+		in, caseID, step string
+		seq              int
+	}{
+		{LegalClockID(id), id, "", 0},
+		{StepClockID(id, "review", 4), id, "review", 4},
+		{StepClockID("case-7", "accept_1", 12), "case-7", "accept_1", 12},
+		{id + "/x/review", id + "/x/review", "", 0},  // not a version
+		{id + "/04/review", id + "/04/review", "", 0}, // not as StepClockID writes it
+		{id + "/0/review", id + "/0/review", "", 0},
+		{id + "/3/9review", id + "/3/9review", "", 0}, // not a step id
+		{"/3/review", "/3/review", "", 0},
+	} {
+		caseID, step, seq := ParseClockID(c.in)
+		if caseID != c.caseID || step != c.step || seq != c.seq {
+			t.Errorf("ParseClockID(%q) = %q, %q, %d; want %q, %q, %d", c.in, caseID, step, seq, c.caseID, c.step, c.seq)
+		}
+	}
+}

@@ -296,3 +296,19 @@ type forged struct{ s *signature.Signer }
 func (f forged) Sign(payload []byte) (signature.Signature, error) {
 	return f.s.Sign(append(payload, ' '))
 }
+
+// A card names its clock; ParseClockID tells which case, and which step
+// of it, a card is about.
+func ExampleParseClockID() {
+	for _, id := range []string{approval.LegalClockID("case-7"), approval.StepClockID("case-7", "review", 3)} {
+		caseID, step, seq := approval.ParseClockID(id)
+		if step == "" {
+			fmt.Println(caseID, "legal limit")
+			continue
+		}
+		fmt.Println(caseID, "step", step, "entered at version", seq)
+	}
+	// Output:
+	// case-7 legal limit
+	// case-7 step review entered at version 3
+}

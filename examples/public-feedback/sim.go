@@ -646,10 +646,11 @@ func (s *sim) tick(now time.Time) error {
 		return err
 	}
 	for _, c := range cards {
-		caseID, clock := c.ClockID, "answer"
-		if i := strings.IndexByte(c.ClockID, '/'); i >= 0 {
-			caseID = c.ClockID[:i]
-			clock = c.ClockID[strings.LastIndexByte(c.ClockID, '/')+1:]
+		// The legal clock is the limit to answer; a step clock's card
+		// names its step (accept, …).
+		caseID, clock, _ := approval.ParseClockID(c.ClockID)
+		if clock == "" {
+			clock = "answer"
 		}
 		cr := CardReport{Case: caseID, Clock: clock, ClockID: c.ClockID, Department: c.Department, Level: c.Level.String(),
 			Due: c.Due.String(), FiredAt: c.FiredAt.In(s.loc).Format(time.RFC3339)}
