@@ -314,7 +314,7 @@ func TestParseClockID(t *testing.T) {
 		{LegalClockID(id), id, "", 0},
 		{StepClockID(id, "review", 4), id, "review", 4},
 		{StepClockID("case-7", "accept_1", 12), "case-7", "accept_1", 12},
-		{id + "/x/review", id + "/x/review", "", 0},  // not a version
+		{id + "/x/review", id + "/x/review", "", 0},   // not a version
 		{id + "/04/review", id + "/04/review", "", 0}, // not as StepClockID writes it
 		{id + "/0/review", id + "/0/review", "", 0},
 		{id + "/3/9review", id + "/3/9review", "", 0}, // not a step id
