@@ -88,6 +88,14 @@ type StartCommand struct {
 	// strictjson or encoding/json (with UseNumber) decode it.
 	Application    map[string]any
 	IdempotencyKey string
+	// Department, when set, is the organ that handles this case (承办部门),
+	// in place of the definition's: a complaint routed at intake to the
+	// district that must answer it, say. The case's clocks, cards and
+	// listings are then that organ's, and an "org" assignee of the
+	// definition that names the definition's own department (its steps
+	// and copies) stands for this organ. It is recorded in the started
+	// event, so that replay gives the same case.
+	Department *Organ
 }
 
 // Command is one command on a running case. Which fields matter depends

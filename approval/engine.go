@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/egovkit/egovkit/deadline"
 	"github.com/egovkit/egovkit/internal/strictjson"
+	"github.com/egovkit/egovkit/internal/uscc"
 	"github.com/egovkit/egovkit/signature/jcs"
 )
 
@@ -182,6 +184,17 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d := cmd.Department; d != nil {
+		if d.Name == "" {
+			return nil, refuse(CmdStart, RuleInvalid, "the handling department has no name; expected the organ's name and 统一社会信用代码")
+		}
+		if !orgIDPattern.MatchString(d.OrgID) {
+			return nil, refuse(CmdStart, RuleInvalid, "the handling department %s has orgId %q; expected its 统一社会信用代码 (18 characters, GB 32100-2015)", d.Name, d.OrgID)
+		}
+		if c, err := uscc.CheckCharacter(d.OrgID[:17]); err != nil || c != d.OrgID[17] {
+			return nil, refuse(CmdStart, RuleInvalid, "the handling department %s has orgId %q, whose check character does not hold (GB 32100-2015)", d.Name, d.OrgID)
+		}
+	}
 	id := cmd.CaseID
 	if id == "" {
 		id = e.newID()
@@ -190,7 +203,7 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 	}
 	ev := Event{
 		CaseID: id, Seq: 1, Type: EventStarted, Actor: cmd.Applicant, At: e.now(), IdempotencyKey: cmd.IdempotencyKey,
-		Data: EventData{Definition: &DefinitionRef{ID: def.ID, Version: def.Version, Hash: def.Hash()}, Application: application},
+		Data: EventData{Definition: &DefinitionRef{ID: def.ID, Version: def.Version, Hash: def.Hash()}, Application: application, Department: cmd.Department},
 	}
 	c := &Case{}
 	if err := e.commit(ctx, def, c, &ev); err != nil {
@@ -206,6 +219,10 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 	e.cache.put(def, c.clone(), withKey(nil, ev.IdempotencyKey))
 	return &Result{Event: ev, Case: c}, nil
 }
+
+// orgIDPattern is the form of a 统一社会信用代码, as the definition schema
+// gives it.
+var orgIDPattern = regexp.MustCompile(`^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$`)
 
 // startedBefore handles a Start with a case id: the original result for
 // a retry, RuleCaseExists for another start, nil when the id is free.

@@ -719,3 +719,66 @@ func TestSnapshotCacheAcrossEngines(t *testing.T) {
 	assert.Len(t, got.Comments, 3)
 	require.NoError(t, h.e.Verify(h.ctx, c.ID))
 }
+
+// A case started for another handling department (a message routed at
+// intake) is that department's: its tasks that the definition gives its
+// own department go to the chosen one, its listing and clocks follow, and
+// replay gives the same case.
+func TestStartForAnotherDepartment(t *testing.T) {
+	t.Parallel()
+	const market, finance = "11500000MB1541240B", "11500000MB1972360U"
+	def := mustDef(t, `{
+  "specVersion": "approval/1", "id": "routed", "version": 1, "name": "投诉",
+  "department": {"name": "重庆市市场监督管理局", "orgId": "`+market+`"},
+  "limits": {"legal": "10wd"}, "start": "accept",
+  "copyTo": {"atSubmission": [{"org": "`+market+`"}]},
+  "steps": [
+    {"id": "accept", "name": "受理", "mode": "any", "assignees": [{"org": "`+market+`"}], "next": [{"to": "answer"}]},
+    {"id": "answer", "name": "答复", "kind": "decision", "mode": "any", "assignees": [{"org": "`+market+`"}, {"role": "head"}]}
+  ]
+}`)
+	h := newHarness(t, def, nil)
+	h.dir.AddOrg(market, "m1")
+	h.dir.AddOrg(finance, "f1")
+	r, err := h.e.Start(h.ctx, StartCommand{Definition: def.ID, Applicant: "alice", Application: map[string]any{},
+		Department: &Organ{Name: "重庆市财政局", OrgID: finance}})
+	require.NoError(t, err)
+	h.id, h.states[1] = r.Case.ID, r.Case
+	c := r.Case
+	assert.Equal(t, finance, c.Department)
+	require.Len(t, c.Tasks, 1)
+	assert.Equal(t, Assignee{Org: finance}, c.Tasks[0].Assignee)
+	require.Len(t, c.Copies, 1)
+	assert.Equal(t, Assignee{Org: finance}, c.Copies[0].To)
+
+	h.refused(RuleNotAssignee, Command{Kind: CmdAccept, Actor: "m1"})
+	c = h.must(Command{Kind: CmdAccept, Actor: "f1"})
+	require.Len(t, c.Tasks, 2)
+	assert.Equal(t, Assignee{Org: finance}, c.Tasks[0].Assignee)
+	assert.Equal(t, Assignee{Role: "head"}, c.Tasks[1].Assignee, "other assignees stay")
+	legal, _, err := c.Clocks()
+	require.NoError(t, err)
+	assert.Equal(t, finance, legal.Department(), "the clock, and so the cards, are the handling department's")
+	h.checkReplay()
+
+	mine, err := h.e.Cases(h.ctx, CaseFilter{Department: finance})
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	assert.Equal(t, h.id, mine[0].ID)
+	theirs, err := h.e.Cases(h.ctx, CaseFilter{Department: market})
+	require.NoError(t, err)
+	assert.Empty(t, theirs)
+
+	// Without one, the definition's department handles it.
+	r, err = h.e.Start(h.ctx, StartCommand{Definition: def.ID, Applicant: "bob", Application: map[string]any{}})
+	require.NoError(t, err)
+	assert.Equal(t, market, r.Case.Department)
+	assert.Equal(t, Assignee{Org: market}, r.Case.Tasks[0].Assignee)
+
+	for _, d := range []*Organ{{Name: "", OrgID: finance}, {Name: "某局", OrgID: "11500000MB1972360X"}, {Name: "某局", OrgID: "x"}} {
+		_, err := h.e.Start(h.ctx, StartCommand{Definition: def.ID, Applicant: "carol", Application: map[string]any{}, Department: d})
+		var ce *CommandError
+		require.ErrorAs(t, err, &ce, "department %+v", d)
+		assert.Equal(t, RuleInvalid, ce.Rule)
+	}
+}

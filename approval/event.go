@@ -81,6 +81,7 @@ type Event struct {
 // the type.
 type EventData struct {
 	Definition  *DefinitionRef `json:"definition,omitempty"`  // started
+	Department  *Organ         `json:"department,omitempty"`  // started: the handling department chosen at start
 	Application map[string]any `json:"application,omitempty"` // started, resubmitted
 	Task        string         `json:"task,omitempty"`        // the task acted on
 	Step        string         `json:"step,omitempty"`        // the step acted at
@@ -162,6 +163,9 @@ func (d *EventData) canonical() map[string]any {
 	}
 	if d.Definition != nil {
 		m["definition"] = map[string]any{"id": d.Definition.ID, "version": d.Definition.Version, "hash": d.Definition.Hash}
+	}
+	if d.Department != nil {
+		m["department"] = map[string]any{"name": d.Department.Name, "orgId": d.Department.OrgID}
 	}
 	if d.Application != nil {
 		m["application"] = d.Application

@@ -229,12 +229,15 @@ func (c *Case) apply(def *Definition, e *Event) error {
 		if def.Department != nil {
 			c.Department = def.Department.OrgID
 		}
+		if d := e.Data.Department; d != nil {
+			c.Department = d.OrgID
+		}
 		c.Applicant, c.Application, c.Limits = e.Actor, e.Data.Application, def.Limits
 		c.StartedAt, c.Path = e.At, []string{}
 		c.Marks = append(c.Marks, Mark{Kind: MarkSubmitted, At: e.At})
 		if def.CopyTo != nil {
 			for _, a := range def.CopyTo.AtSubmission {
-				c.Copies = append(c.Copies, Copy{To: a, When: "submission", At: e.At})
+				c.Copies = append(c.Copies, Copy{To: c.assignee(a), When: "submission", At: e.At})
 			}
 		}
 		c.Status = StatusSubmitted
@@ -387,6 +390,17 @@ var taskIDs = sync.OnceValue(func() []string {
 	return ids
 })
 
+// assignee is the definition's assignee a in this case: an "org"
+// assignee naming the definition's department stands for the case's
+// handling department (StartCommand.Department), the same organ unless
+// the case was started for another.
+func (c *Case) assignee(a Assignee) Assignee {
+	if a.Org != "" && c.def.Department != nil && a.Org == c.def.Department.OrgID && c.Department != "" {
+		a.Org = c.Department
+	}
+	return a
+}
+
 // enter starts a step: one task per assignee, the first ones pending as
 // the mode allows.
 func (c *Case) enter(stepID string, at time.Time) {
@@ -397,7 +411,7 @@ func (c *Case) enter(stepID string, at time.Time) {
 	c.Step, c.StepLimit, c.Tasks = s.ID, s.Limit, c.Tasks[:0]
 	c.Path = append(c.Path, s.ID)
 	for _, a := range s.Assignees {
-		c.Tasks = append(c.Tasks, Task{ID: c.newTaskID(), Step: s.ID, Assignee: a, State: TaskWaiting})
+		c.Tasks = append(c.Tasks, Task{ID: c.newTaskID(), Step: s.ID, Assignee: c.assignee(a), State: TaskWaiting})
 	}
 	c.Marks = append(c.Marks, Mark{Kind: MarkStep, At: at, Step: s.ID})
 	c.normalize()
