@@ -181,6 +181,7 @@ type wireCommand struct {
 	Approver    string          `json:"approver"`
 	Extension   string          `json:"extension"`
 	Application json.RawMessage `json:"application"`
+	Department  *Organ          `json:"department"`
 }
 
 // DecodeCommand reads one script line strictly: a JSON object (valid
@@ -198,6 +199,8 @@ type wireCommand struct {
 //	at           RFC 3339 time at which the line is applied
 //	definition, definitionVersion   start: the process and its version
 //	application  start, resubmit: the application object
+//	department   start: the handling department, {"name": …, "orgId": …}
+//	             (see StartCommand.Department)
 //	task, reason, comment, to, toApplicant, users, position, decision,
 //	approver, extension: as in [Command]
 //
@@ -245,6 +248,9 @@ func DecodeCommand(data []byte) (ScriptLine, error) {
 	if w.Actor == "" {
 		return ScriptLine{}, refuse(w.Cmd, RuleInvalid, "actor is missing")
 	}
+	if w.Department != nil && w.Cmd != CmdStart {
+		return ScriptLine{}, refuse(w.Cmd, RuleInvalid, "department names a new case's handling department; expected it on start only")
+	}
 	if w.Version < 0 || w.DefVersion < 0 {
 		return ScriptLine{}, refuse(w.Cmd, RuleInvalid, "versions are positive")
 	}
@@ -254,7 +260,8 @@ func DecodeCommand(data []byte) (ScriptLine, error) {
 	case !known:
 		return ScriptLine{}, refuse(w.Cmd, RuleMalformed, "unknown command %q", w.Cmd)
 	case w.Cmd == CmdStart:
-		line.Start = &StartCommand{CaseID: w.Case, Definition: w.Definition, Version: w.DefVersion, Applicant: w.Actor, Application: app, IdempotencyKey: w.Key}
+		line.Start = &StartCommand{CaseID: w.Case, Definition: w.Definition, Version: w.DefVersion, Applicant: w.Actor, Application: app, IdempotencyKey: w.Key,
+			Department: w.Department}
 		return line, nil
 	}
 	line.Command = &Command{

@@ -17,6 +17,10 @@ func TestDecodeCommand(t *testing.T) {
 	assert.Nil(t, line.Command)
 	assert.Equal(t, StartCommand{CaseID: "c1", Definition: "d", Version: 2, Applicant: "alice", IdempotencyKey: "k", Application: app(t, `{"a":1.50}`)}, *line.Start)
 
+	line, err = DecodeCommand([]byte(`{"cmd":"start","actor":"alice","definition":"d","application":{},"department":{"name":"重庆市财政局","orgId":"11500000MB1972360U"}}`))
+	require.NoError(t, err)
+	assert.Equal(t, &Organ{Name: "重庆市财政局", OrgID: "11500000MB1972360U"}, line.Start.Department)
+
 	line, err = DecodeCommand([]byte(`{"cmd":"addSigner","actor":"u1","version":3,"users":["a","b"],"position":"before","at":"2026-03-02T09:00:00+08:00"}`))
 	require.NoError(t, err)
 	require.NotNil(t, line.Command)
@@ -38,6 +42,8 @@ func TestDecodeCommand(t *testing.T) {
 		{"application not object", `{"cmd":"resubmit","actor":"u","application":[1]}`, RuleInvalid},
 		{"negative version", `{"cmd":"accept","actor":"u","version":-1}`, RuleInvalid},
 		{"invalid utf-8", "{\"cmd\":\"accept\",\"actor\":\"\xff\"}", RuleMalformed},
+		{"department off start", `{"cmd":"accept","actor":"u","department":{"name":"x","orgId":"11500000MB1972360U"}}`, RuleInvalid},
+		{"department unknown member", `{"cmd":"start","actor":"u","department":{"name":"x","code":"1"}}`, RuleMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

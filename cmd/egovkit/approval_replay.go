@@ -37,7 +37,9 @@ FILE over it.
 
 A line is {"cmd": COMMAND, "actor": USER, ...}:
 
-  start              application (object); optional case, key
+  start              application (object); optional case, key, and department
+                     ({"name": ..., "orgId": ...}: the handling department,
+                     in place of the definition's)
   accept             optional task, comment
   refuse             reason
   requestCorrection  reason (补正)
