@@ -91,10 +91,10 @@ type StartCommand struct {
 	// Department, when set, is the organ that handles this case (承办部门),
 	// in place of the definition's: a complaint routed at intake to the
 	// district that must answer it, say. The case's clocks, cards and
-	// listings are then that organ's, and an "org" assignee of the
-	// definition that names the definition's own department (its steps
-	// and copies) stands for this organ. It is recorded in the started
-	// event, so that replay gives the same case.
+	// listings are then that organ's, and an "org" assignee of a step
+	// that names the definition's own department stands for this organ
+	// (copies, 抄送, go as the definition writes them). It is recorded in
+	// the started event, so that replay gives the same case.
 	Department *Organ
 }
 

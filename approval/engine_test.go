@@ -722,8 +722,8 @@ func TestSnapshotCacheAcrossEngines(t *testing.T) {
 
 // A case started for another handling department (a message routed at
 // intake) is that department's: its tasks that the definition gives its
-// own department go to the chosen one, its listing and clocks follow, and
-// replay gives the same case.
+// own department go to the chosen one, its listing and clocks follow,
+// copies stay as written, and replay gives the same case.
 func TestStartForAnotherDepartment(t *testing.T) {
 	t.Parallel()
 	const market, finance = "11500000MB1541240B", "11500000MB1972360U"
@@ -749,7 +749,7 @@ func TestStartForAnotherDepartment(t *testing.T) {
 	require.Len(t, c.Tasks, 1)
 	assert.Equal(t, Assignee{Org: finance}, c.Tasks[0].Assignee)
 	require.Len(t, c.Copies, 1)
-	assert.Equal(t, Assignee{Org: finance}, c.Copies[0].To)
+	assert.Equal(t, Assignee{Org: market}, c.Copies[0].To, "copies go as the definition writes them")
 
 	h.refused(RuleNotAssignee, Command{Kind: CmdAccept, Actor: "m1"})
 	c = h.must(Command{Kind: CmdAccept, Actor: "f1"})

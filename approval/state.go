@@ -237,7 +237,7 @@ func (c *Case) apply(def *Definition, e *Event) error {
 		c.Marks = append(c.Marks, Mark{Kind: MarkSubmitted, At: e.At})
 		if def.CopyTo != nil {
 			for _, a := range def.CopyTo.AtSubmission {
-				c.Copies = append(c.Copies, Copy{To: c.assignee(a), When: "submission", At: e.At})
+				c.Copies = append(c.Copies, Copy{To: a, When: "submission", At: e.At})
 			}
 		}
 		c.Status = StatusSubmitted
@@ -390,10 +390,10 @@ var taskIDs = sync.OnceValue(func() []string {
 	return ids
 })
 
-// assignee is the definition's assignee a in this case: an "org"
-// assignee naming the definition's department stands for the case's
-// handling department (StartCommand.Department), the same organ unless
-// the case was started for another.
+// assignee is a step's assignee a in this case: an "org" assignee naming
+// the definition's department stands for the case's handling department
+// (StartCommand.Department), the same organ unless the case was started
+// for another. Copies (抄送) go as the definition writes them.
 func (c *Case) assignee(a Assignee) Assignee {
 	if a.Org != "" && c.def.Department != nil && a.Org == c.def.Department.OrgID && c.Department != "" {
 		a.Org = c.Department

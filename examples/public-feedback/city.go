@@ -74,13 +74,13 @@ type city struct {
 	byOrg        map[string]*department
 }
 
-// kindDef is a kind's definition as written (its template) and the
-// definitions derived from it for each department, made on first use.
+// kindDef is a kind's definition. Its department is the platform, which
+// stands for the responsible department: each case starts for the
+// department the message is routed to (approval.StartCommand.Department),
+// and the steps assigned to the platform go to that department.
 type kindDef struct {
 	conf     kindConf
-	raw      []byte
 	template *approval.Definition
-	derived  map[string]*approval.Definition // by department key
 }
 
 // loadCity reads city.json and the definitions it names from fsys,
@@ -138,7 +138,7 @@ func loadCity(fsys fs.FS) (*city, error) {
 			bad("%s: kind %q listed twice", ptr, k.Kind)
 			continue
 		}
-		raw, def, err := readDefinition(fsys, k.Definition)
+		_, def, err := readDefinition(fsys, k.Definition)
 		if err != nil {
 			bad("%s/definition: %w", ptr, err)
 			broken[k.Kind] = true
@@ -149,7 +149,7 @@ func loadCity(fsys fs.FS) (*city, error) {
 			broken[k.Kind] = true
 			continue
 		}
-		c.kinds[k.Kind] = &kindDef{conf: k, raw: raw, template: def, derived: map[string]*approval.Definition{}}
+		c.kinds[k.Kind] = &kindDef{conf: k, template: def}
 	}
 	for _, f := range []struct {
 		ptr, file string
@@ -233,46 +233,11 @@ func (c *city) route(kind, topic, district string) (*department, error) {
 	return nil, fmt.Errorf("no route in city.json for a %s on %q in %q; expected a route that matches it", kind, topic, district)
 }
 
-// definition returns the definition a kind of message runs on when d is
-// responsible: the kind's definition itself for the platform, and for a
-// department the same definition with the department in the platform's
-// place (as the owning organ, and wherever a step is assigned to the
-// platform), under the id KIND-ID.DEPARTMENT-KEY. Copies (抄送) to the
-// platform stay. The derived definition is parsed and checked like any
-// other.
-func (c *city) definition(kind string, d *department) (*approval.Definition, bool, error) {
-	k := c.kinds[kind]
-	if k == nil {
-		return nil, false, fmt.Errorf("unknown kind of message %q", kind)
-	}
+// handler is the organ a message routed to d is started for: nil for
+// the platform itself (the definition's own department), d otherwise.
+func (c *city) handler(d *department) *approval.Organ {
 	if d.Key == c.Platform.Key {
-		return k.template, false, nil
+		return nil
 	}
-	if def := k.derived[d.Key]; def != nil {
-		return def, false, nil
-	}
-	tree, err := strictjson.Parse(k.raw, strictjson.Limits{})
-	if err != nil {
-		return nil, false, err
-	}
-	m := tree.(map[string]any)
-	m["id"] = k.template.ID + "." + d.Key
-	m["department"] = map[string]any{"name": d.Name, "orgId": d.OrgID}
-	for _, s := range m["steps"].([]any) {
-		for _, a := range s.(map[string]any)["assignees"].([]any) {
-			if a := a.(map[string]any); a["org"] == c.Platform.OrgID {
-				a["org"] = d.OrgID
-			}
-		}
-	}
-	out, err := json.Marshal(m)
-	if err != nil {
-		return nil, false, err
-	}
-	def, err := approval.ParseDefinition(bytes.NewReader(out))
-	if err != nil {
-		return nil, false, fmt.Errorf("%s for %s: %w", k.conf.Definition, d.Name, err)
-	}
-	k.derived[d.Key] = def
-	return def, true, nil
+	return &approval.Organ{Name: d.Name, OrgID: d.OrgID}
 }

@@ -137,7 +137,7 @@ func TestScenarioOutcomes(t *testing.T) {
 	// Routing: the first matching route wins; an enquiry nobody else takes
 	// stays with the platform.
 	assert.Equal(t, "重庆市人力资源和社会保障局", rep.deptName(cs["WZ-0010"].Department))
-	assert.Equal(t, "feedback-enquiry.city-hrss", cs["WZ-0010"].Definition)
+	assert.Equal(t, "feedback-enquiry", cs["WZ-0010"].Definition, "one definition a kind, started for the department")
 	assert.Equal(t, "重庆市12345政务服务便民热线管理中心", rep.deptName(cs["WZ-0004"].Department))
 	assert.Equal(t, "feedback-enquiry", cs["WZ-0004"].Definition)
 
@@ -312,7 +312,7 @@ func TestRoutingEdit(t *testing.T) {
 	require.NoError(t, err)
 	c := cases(t, rep)["WZ-0003"]
 	assert.Equal(t, "重庆市渝中区住房和城乡建设委员会", rep.deptName(c.Department))
-	assert.Equal(t, "feedback-report.yuzhong-housing", c.Definition)
+	assert.Equal(t, "feedback-report", c.Definition)
 	assert.Equal(t, []string{"yellow@answer", "red@answer"}, cardsOf(c), "the same handling, now this department's cards")
 }
 

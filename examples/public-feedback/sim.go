@@ -348,15 +348,7 @@ func (s *sim) submit(m *message, round int, reopenOf string) error {
 	if err != nil {
 		return fmt.Errorf("message %s: %w", m.ID, err)
 	}
-	def, fresh, err := s.city.definition(m.Kind, dept)
-	if err != nil {
-		return fmt.Errorf("message %s: %w", m.ID, err)
-	}
-	if fresh {
-		if err := s.eng.AddDefinition(def); err != nil {
-			return err
-		}
-	}
+	def := k.template
 	id := m.ID
 	if round > 1 {
 		id = fmt.Sprintf("%s-R%d", m.ID, round)
@@ -365,7 +357,8 @@ func (s *sim) submit(m *message, round int, reopenOf string) error {
 	if reopenOf != "" {
 		app["reopenOf"] = reopenOf
 	}
-	r, err := s.eng.Start(s.ctx, approval.StartCommand{CaseID: id, Definition: def.ID, Applicant: m.Citizen, Application: app, IdempotencyKey: "submit"})
+	r, err := s.eng.Start(s.ctx, approval.StartCommand{CaseID: id, Definition: def.ID, Applicant: m.Citizen, Application: app, IdempotencyKey: "submit",
+		Department: s.city.handler(dept)})
 	if err != nil {
 		return fmt.Errorf("message %s: start on %s: %w", m.ID, def.ID, err)
 	}
