@@ -43,8 +43,11 @@
 //
 // An [Engine] runs cases (办件) on a [Store]. [Engine.Start] submits an
 // application, checked against the definition's application schema, and
-// starts a case at the start step in status submitted (待受理). Every
-// other command goes through [Engine.Execute]:
+// starts a case at the start step in status submitted (待受理), owned by
+// the definition's department or, with StartCommand.Department, by
+// another handling department (承办部门) that the case was routed to: the
+// steps the definition assigns to its own department then go to that
+// one. Every other command goes through [Engine.Execute]:
 //
 //	accept / refuse            受理 / 不予受理 (with reason), at the start step
 //	requestCorrection / resubmit  补正告知 (the legal clock pauses) / the applicant resubmits
