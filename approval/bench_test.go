@@ -56,8 +56,43 @@ func runCommands(b *testing.B, e *Engine, def *Definition, worker int) func() {
 	}
 }
 
+// benchSequential runs b.N commands one after another.
+func benchSequential(b *testing.B, e *Engine, def *Definition) {
+	next := runCommands(b, e, def, 0)
+	b.ResetTimer()
+	for b.Loop() {
+		next()
+	}
+	reportRate(b)
+}
+
+// benchParallel runs b.N commands from 16 callers a core, each on cases
+// of its own.
+func benchParallel(b *testing.B, e *Engine, def *Definition) {
+	var worker atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		next := runCommands(b, e, def, int(worker.Add(1)))
+		for pb.Next() {
+			next()
+		}
+	})
+	reportRate(b)
+}
+
 func reportRate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commands/s")
+}
+
+// postgresBenchStore is a store in a fresh schema of the test database,
+// or skips the benchmark when EGOVKIT_TEST_POSTGRES is not set.
+func postgresBenchStore(b *testing.B) Store {
+	dsn := os.Getenv("EGOVKIT_TEST_POSTGRES")
+	if dsn == "" {
+		b.Skip("EGOVKIT_TEST_POSTGRES is not set")
+	}
+	return postgresSchema(b, dsn)()
 }
 
 func sqliteBenchStore(b *testing.B) Store {
@@ -73,104 +108,49 @@ func sqliteBenchStore(b *testing.B) Store {
 // each) on one case at a time.
 func BenchmarkCommandsSQLite(b *testing.B) {
 	e, def := benchEngine(b, sqliteBenchStore(b))
-	next := runCommands(b, e, def, 0)
-	b.ResetTimer()
-	for b.Loop() {
-		next()
-	}
-	reportRate(b)
+	benchSequential(b, e, def)
 }
 
 // BenchmarkCommandsSQLiteParallel: many cases, commands in parallel (16
 // callers a core), sharing commits.
 func BenchmarkCommandsSQLiteParallel(b *testing.B) {
 	e, def := benchEngine(b, sqliteBenchStore(b))
-	var worker atomic.Int64
-	b.SetParallelism(16)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		next := runCommands(b, e, def, int(worker.Add(1)))
-		for pb.Next() {
-			next()
-		}
-	})
-	reportRate(b)
+	benchParallel(b, e, def)
 }
 
 // BenchmarkCommandsPostgres: the same against PostgreSQL, when
 // EGOVKIT_TEST_POSTGRES is set.
 func BenchmarkCommandsPostgres(b *testing.B) {
-	dsn := os.Getenv("EGOVKIT_TEST_POSTGRES")
-	if dsn == "" {
-		b.Skip("EGOVKIT_TEST_POSTGRES is not set")
-	}
-	e, def := benchEngine(b, postgresSchema(b, dsn)())
-	next := runCommands(b, e, def, 0)
-	b.ResetTimer()
-	for b.Loop() {
-		next()
-	}
-	reportRate(b)
+	e, def := benchEngine(b, postgresBenchStore(b))
+	benchSequential(b, e, def)
 }
 
 // BenchmarkCommandsPostgresParallel: many cases in parallel against
 // PostgreSQL (16 callers a core), sharing commits.
 func BenchmarkCommandsPostgresParallel(b *testing.B) {
-	dsn := os.Getenv("EGOVKIT_TEST_POSTGRES")
-	if dsn == "" {
-		b.Skip("EGOVKIT_TEST_POSTGRES is not set")
-	}
-	e, def := benchEngine(b, postgresSchema(b, dsn)())
-	var worker atomic.Int64
-	b.SetParallelism(16)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		next := runCommands(b, e, def, int(worker.Add(1)))
-		for pb.Next() {
-			next()
-		}
-	})
-	reportRate(b)
+	e, def := benchEngine(b, postgresBenchStore(b))
+	benchParallel(b, e, def)
 }
 
 // BenchmarkCommandsMemory: the engine's own cost per command (check,
 // replay of a short case, hashing), without a disk.
 func BenchmarkCommandsMemory(b *testing.B) {
 	e, def := benchEngine(b, NewMemoryStore())
-	next := runCommands(b, e, def, 0)
-	b.ResetTimer()
-	for b.Loop() {
-		next()
-	}
-	reportRate(b)
+	benchSequential(b, e, def)
 }
 
 // BenchmarkCommandsMemoryNoCache: the same without case snapshots: each
 // command reloads (decodes and checks) and replays its case's log.
 func BenchmarkCommandsMemoryNoCache(b *testing.B) {
 	e, def := benchEngine(b, NewMemoryStore(), -1)
-	next := runCommands(b, e, def, 0)
-	b.ResetTimer()
-	for b.Loop() {
-		next()
-	}
-	reportRate(b)
+	benchSequential(b, e, def)
 }
 
 // BenchmarkCommandsSQLiteParallelNoCache: BenchmarkCommandsSQLiteParallel
 // without case snapshots.
 func BenchmarkCommandsSQLiteParallelNoCache(b *testing.B) {
 	e, def := benchEngine(b, sqliteBenchStore(b), -1)
-	var worker atomic.Int64
-	b.SetParallelism(16)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		next := runCommands(b, e, def, int(worker.Add(1)))
-		for pb.Next() {
-			next()
-		}
-	})
-	reportRate(b)
+	benchParallel(b, e, def)
 }
 
 // BenchmarkTiming: building a case's clocks from its marks (accepted, a
