@@ -215,6 +215,33 @@ func printSent(w io.Writer, views []sentJSON) {
 	tw.Flush()
 }
 
+// collectViews is the view of each message id, in order.
+func collectViews[T any](ctx context.Context, n *node, ids []string, view func(context.Context, *node, string) (T, error)) ([]T, error) {
+	views := make([]T, 0, len(ids))
+	for _, id := range ids {
+		v, err := view(ctx, n, id)
+		if err != nil {
+			return nil, err
+		}
+		views = append(views, v)
+	}
+	return views, nil
+}
+
+// printStates prints the client commands' views: the table, or with
+// --json an array of objects, or the one object when the command is
+// about one message (one).
+func printStates[T any](e *env, asJSON, one bool, views []T, table func(io.Writer, []T)) {
+	switch {
+	case !asJSON:
+		table(e.stdout, views)
+	case one:
+		_ = printJSON(e.stdout, views[0])
+	default:
+		_ = printJSON(e.stdout, views)
+	}
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -315,14 +342,7 @@ is sent. A payload is streamed from its file and never held in memory.`+clientNo
 		}
 		views[i].Encrypted = encrypted[id]
 	}
-	switch {
-	case !*cf.json:
-		printSent(e.stdout, views)
-	case len(views) == 1:
-		_ = printJSON(e.stdout, views[0])
-	default:
-		_ = printJSON(e.stdout, views)
-	}
+	printStates(e, *cf.json, len(views) == 1, views, printSent)
 	return exitOK
 }
 
@@ -393,19 +413,11 @@ only, of any kind (a receipt or recall this node sent, too).`+listNote)
 			}
 		}
 	}
-	views := []sentJSON{}
-	for _, id := range ids {
-		v, err := sentView(ctx, n, id)
-		if err != nil {
-			return failed(e, fs, err)
-		}
-		views = append(views, v)
+	views, err := collectViews(ctx, n, ids, sentView)
+	if err != nil {
+		return failed(e, fs, err)
 	}
-	if *cf.json {
-		_ = printJSON(e.stdout, views)
-	} else {
-		printSent(e.stdout, views)
-	}
+	printStates(e, *cf.json, false, views, printSent)
 	return exitOK
 }
 
@@ -501,19 +513,11 @@ decrypted with the node's encryption key.`+listNote)
 			ids = append(ids, st.MessageID)
 		}
 	}
-	views := []receivedJSON{}
-	for _, id := range ids {
-		v, err := receivedView(ctx, n, id)
-		if err != nil {
-			return failed(e, fs, err)
-		}
-		views = append(views, v)
+	views, err := collectViews(ctx, n, ids, receivedView)
+	if err != nil {
+		return failed(e, fs, err)
 	}
-	if *cf.json {
-		_ = printJSON(e.stdout, views)
-	} else {
-		printReceived(e.stdout, views)
-	}
+	printStates(e, *cf.json, false, views, printReceived)
 	return exitOK
 }
 
@@ -571,11 +575,7 @@ recalled, or already signed for or returned, is refused.`
 	if err != nil {
 		return failed(e, fs, err)
 	}
-	if *cf.json {
-		_ = printJSON(e.stdout, v)
-	} else {
-		printReceived(e.stdout, []receivedJSON{v})
-	}
+	printStates(e, *cf.json, true, []receivedJSON{v}, printReceived)
 	return exitOK
 }
 
@@ -627,11 +627,7 @@ Refused when no recipient is still awaiting.`
 	if err != nil {
 		return failed(e, fs, err)
 	}
-	if *cf.json {
-		_ = printJSON(e.stdout, v)
-	} else {
-		printSent(e.stdout, []sentJSON{v})
-	}
+	printStates(e, *cf.json, true, []sentJSON{v}, printSent)
 	return exitOK
 }
 
