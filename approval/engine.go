@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -13,8 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/egovkit/egovkit/deadline"
+	"github.com/egovkit/egovkit/docdoc"
 	"github.com/egovkit/egovkit/internal/strictjson"
-	"github.com/egovkit/egovkit/internal/uscc"
 	"github.com/egovkit/egovkit/signature/jcs"
 )
 
@@ -188,11 +187,8 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 		if d.Name == "" {
 			return nil, refuse(CmdStart, RuleInvalid, "the handling department has no name; expected the organ's name and 统一社会信用代码")
 		}
-		if !orgIDPattern.MatchString(d.OrgID) {
-			return nil, refuse(CmdStart, RuleInvalid, "the handling department %s has orgId %q; expected its 统一社会信用代码 (18 characters, GB 32100-2015)", d.Name, d.OrgID)
-		}
-		if c, err := uscc.CheckCharacter(d.OrgID[:17]); err != nil || c != d.OrgID[17] {
-			return nil, refuse(CmdStart, RuleInvalid, "the handling department %s has orgId %q, whose check character does not hold (GB 32100-2015)", d.Name, d.OrgID)
+		if err := docdoc.CheckOrgID(d.OrgID); err != nil {
+			return nil, refuse(CmdStart, RuleInvalid, "the handling department %s: %v", d.Name, err)
 		}
 	}
 	id := cmd.CaseID
@@ -219,10 +215,6 @@ func (e *Engine) Start(ctx context.Context, cmd StartCommand) (*Result, error) {
 	e.cache.put(def, c.clone(), withKey(nil, ev.IdempotencyKey))
 	return &Result{Event: ev, Case: c}, nil
 }
-
-// orgIDPattern is the form of a 统一社会信用代码, as the definition schema
-// gives it.
-var orgIDPattern = regexp.MustCompile(`^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$`)
 
 // startedBefore handles a Start with a case id: the original result for
 // a retry, RuleCaseExists for another start, nil when the id is free.
