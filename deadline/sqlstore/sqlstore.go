@@ -99,16 +99,7 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, table string) (*Store
 // closes the database.
 func OpenSQLite(ctx context.Context, path, table string) (*Store, error) {
 	db, err := sqldb.OpenSQLite(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: %w", err)
-	}
-	s, err := New(ctx, db.DB, SQLite, table)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	s.own = true
-	return s, nil
+	return owned(ctx, db, err, table)
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn (a pgx
@@ -116,16 +107,7 @@ func OpenSQLite(ctx context.Context, path, table string) (*Store, error) {
 // store on table in it. Close closes the connection pool.
 func OpenPostgres(ctx context.Context, dsn, table string) (*Store, error) {
 	db, err := sqldb.OpenPostgres(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: %w", err)
-	}
-	s, err := New(ctx, db.DB, Postgres, table)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	s.own = true
-	return s, nil
+	return owned(ctx, db, err, table)
 }
 
 // Open opens a store on table by database URL, as the approval and
@@ -134,6 +116,12 @@ func OpenPostgres(ctx context.Context, dsn, table string) (*Store, error) {
 // database.
 func Open(ctx context.Context, url, table string) (*Store, error) {
 	db, err := sqldb.Open(ctx, url)
+	return owned(ctx, db, err, table)
+}
+
+// owned returns a store on table in a database the store opened (db, or
+// err from opening it), which its Close closes.
+func owned(ctx context.Context, db *sqldb.DB, err error, table string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
