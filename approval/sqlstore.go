@@ -84,9 +84,6 @@ CREATE INDEX IF NOT EXISTS approval_tasks_assignee ON approval_tasks (kind, valu
 // for it; concurrent appends share commits (see Append). Several
 // processes may open the same file.
 func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("approval: SQLite path %q: expected a file name without ? or #", path)
-	}
 	db, err := sqldb.OpenSQLite(ctx, path)
 	if err != nil {
 		return nil, err

@@ -75,8 +75,14 @@ type DB struct {
 func (db *DB) Rebind(q string) string { return db.Dialect.Rebind(q) }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in
-// WAL mode with synchronous=FULL, foreign keys on and a busy timeout.
+// WAL mode with synchronous=FULL, foreign keys on and a busy timeout. The
+// path must be a non-empty file name without ? or #.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		// The path goes into a file: URI, where ? and # would start the
+		// query and the fragment.
+		return nil, fmt.Errorf("sqldb: SQLite path %q: expected a file name without ? or #", path)
+	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)

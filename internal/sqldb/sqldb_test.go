@@ -56,6 +56,10 @@ func TestOpen(t *testing.T) {
 	t.Parallel()
 	_, err := sqldb.Open(context.Background(), "mysql://x")
 	assert.Error(t, err)
+	for _, path := range []string{"", "a?mode=ro.db", "a#b.db"} {
+		_, err := sqldb.OpenSQLite(context.Background(), path)
+		assert.ErrorContains(t, err, "without ? or #", "path %q: it would go into the file: URI's query or fragment", path)
+	}
 	db, err := sqldb.Open(context.Background(), "sqlite:"+t.TempDir()+"/x.db")
 	require.NoError(t, err)
 	defer db.Close()
