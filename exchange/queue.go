@@ -54,8 +54,9 @@ func (in *Inbox) Receive(ctx context.Context, env *Envelope, payload io.Reader) 
 	}
 	err = in.store.Accept(ctx, InboxEntry{MessageID: env.ID, Sender: env.Sender, Kind: env.Kind, Envelope: raw, Payload: body, PayloadPath: path, Received: in.now()})
 	if errors.Is(err, ErrDuplicate) {
-		// The same id, delivered twice at once: the first row stands, and
-		// this copy is a duplicate only if it is the same envelope.
+		// The same id, delivered twice at once: the first row stands (with
+		// its own spool file), and this copy is a duplicate only if it is
+		// the same envelope.
 		if path != "" {
 			os.Remove(path)
 		}
@@ -296,8 +297,8 @@ func (o *Outbox) Send(ctx context.Context, env *Envelope, payload io.Reader) err
 		for range leased {
 			<-o.slots
 		}
-		if !errors.Is(err, ErrDuplicate) && path != "" {
-			os.Remove(path)
+		if path != "" {
+			os.Remove(path) // this write's own file; a stored duplicate has its own
 		}
 		return err
 	}

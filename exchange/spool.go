@@ -1,6 +1,8 @@
 package exchange
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -26,10 +28,13 @@ func OpenSpool(dir string) (*Spool, error) {
 	return &Spool{dir: dir}, nil
 }
 
-// Write streams r into the spool as name (a message id and a suffix, no
-// directories) and returns its path and size. When reading r fails, as a
-// payload reader does when the bytes differ from the envelope, nothing is
-// left behind.
+// Write streams r into a new file of the spool named after name (a
+// message id and a suffix, no directories: ID.in becomes ID.RANDOM.in)
+// and returns its path and size. Every write has a file of its own, so
+// that two deliveries of one message id at once never replace the file a
+// store row names, and a write that is not stored removes only its own
+// file. When reading r fails, as a payload reader does when the bytes
+// differ from the envelope, nothing is left behind.
 func (s *Spool) Write(name string, r io.Reader) (string, int64, error) {
 	if filepath.Base(name) != name || name == "." || name == ".." {
 		return "", 0, fmt.Errorf("exchange: spool name %q has directories", name)
@@ -49,7 +54,13 @@ func (s *Spool) Write(name string, r io.Reader) (string, int64, error) {
 		os.Remove(f.Name())
 		return "", 0, err
 	}
-	path := filepath.Join(s.dir, name)
+	var unique [6]byte
+	if _, err := rand.Read(unique[:]); err != nil {
+		os.Remove(f.Name())
+		return "", 0, err
+	}
+	ext := filepath.Ext(name)
+	path := filepath.Join(s.dir, strings.TrimSuffix(name, ext)+"."+hex.EncodeToString(unique[:])+ext)
 	if err := os.Rename(f.Name(), path); err != nil {
 		os.Remove(f.Name())
 		return "", 0, err

@@ -59,3 +59,22 @@ func TestSpoolRemoveStale(t *testing.T) {
 	_, _, err = s.RemoveStale(time.Hour, now)
 	assert.ErrorContains(t, err, "exchange: spool")
 }
+
+// Two writes under one name (one message delivered twice at once) get a
+// file each, so that neither replaces the other's bytes.
+func TestSpoolWriteFileOfItsOwn(t *testing.T) {
+	t.Parallel()
+	s, err := OpenSpool(t.TempDir())
+	require.NoError(t, err)
+	a, _, err := s.Write("m1.in", strings.NewReader("first"))
+	require.NoError(t, err)
+	b, _, err := s.Write("m1.in", strings.NewReader("second"))
+	require.NoError(t, err)
+	require.NotEqual(t, a, b)
+	for path, want := range map[string]string{a: "first", b: "second"} {
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, want, string(got))
+		require.True(t, strings.HasPrefix(filepath.Base(path), "m1.") && strings.HasSuffix(path, ".in"), "named after its message: %s", path)
+	}
+}

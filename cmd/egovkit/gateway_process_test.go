@@ -279,18 +279,19 @@ func (o *storeObserver) lock(t *testing.T) (release func()) {
 	return func() { require.NoError(t, tx.Rollback()) }
 }
 
-// unrecordedSpooled counts the payloads in a receiver's spool (ID.in)
-// whose message its store has not recorded.
+// unrecordedSpooled counts the payloads in a receiver's spool
+// (ID.RANDOM.in) whose message its store has not recorded.
 func unrecordedSpooled(t *testing.T, dir string, store *storeObserver) int {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	n := 0
 	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".in")
+		name, ok := strings.CutSuffix(e.Name(), ".in")
 		if !ok || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
+		id, _, _ := strings.Cut(name, ".")
 		if store.count(t, `SELECT COUNT(*) FROM exchange_inbox WHERE message_id = ?`, id) == 0 {
 			n++
 		}
