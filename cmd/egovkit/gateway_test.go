@@ -298,7 +298,7 @@ func TestGatewayRemovesStalePartials(t *testing.T) {
 	files := map[string]bool{ // name → removed
 		".01a23be9-924c-7a8a-b6b2-b9466271ec6c.in.2507689301.partial":  true,
 		".01a23be9-924c-7a8a-b6b2-b9466271ec6d.out.2507689302.partial": true,
-		"01a23be9-924c-7a8a-b6b2-b9466271ec6e.in":                      false,
+		"01a23be9-924c-7a8a-b6b2-b9466271ec6e.3f9a2c71b0d4.in":         false, // a payload
 	}
 	for name := range files {
 		p := filepath.Join(spool, name)
