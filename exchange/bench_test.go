@@ -7,14 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/egovkit/egovkit/internal/sqldb/sqldbtest"
 )
 
 // benchConcurrency is how many documents are in flight at once in the
@@ -39,20 +36,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		for _, conc := range benchConcurrency {
 			b.Run(fmt.Sprintf("store=%s/conc=%d", db, conc), func(b *testing.B) {
-				var open func() Store
-				switch db {
-				case "sqlite":
-					open = func() Store { return openTestStore(b, sqldbtest.SQLite(b)) }
-				default:
-					if os.Getenv(sqldbtest.EnvPostgres) == "" {
-						b.Skip(sqldbtest.EnvPostgres + " is not set")
-					}
-					open = func() Store {
-						o, _ := sqldbtest.Postgres(b)
-						return openTestStore(b, o)
-					}
-				}
-				benchmarkEndToEnd(b, open, conc)
+				benchmarkEndToEnd(b, freshStores(b, db), conc)
 			})
 		}
 	}

@@ -137,20 +137,28 @@ func TestGatewayRunDeliversConcurrently(t *testing.T) {
 // EGOVKIT_TEST_POSTGRES is set); each call of open returns a store on a
 // database of its own.
 func forEachDatabase(t *testing.T, f func(t *testing.T, open func() Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		f(t, func() Store { return openTestStore(t, sqldbtest.SQLite(t)) })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		if os.Getenv(sqldbtest.EnvPostgres) == "" {
-			t.Skip(sqldbtest.EnvPostgres + " is not set")
-		}
-		f(t, func() Store {
-			open, _ := sqldbtest.Postgres(t)
-			return openTestStore(t, open)
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			f(t, freshStores(t, db))
 		})
-	})
+	}
+}
+
+// freshStores returns an opener of stores each on a database of its own,
+// of the kind db names (sqlite or postgres), and skips t when it is
+// postgres and EGOVKIT_TEST_POSTGRES is not set.
+func freshStores(t testing.TB, db string) func() Store {
+	if db == "sqlite" {
+		return func() Store { return openTestStore(t, sqldbtest.SQLite(t)) }
+	}
+	if os.Getenv(sqldbtest.EnvPostgres) == "" {
+		t.Skip(sqldbtest.EnvPostgres + " is not set")
+	}
+	return func() Store {
+		open, _ := sqldbtest.Postgres(t)
+		return openTestStore(t, open)
+	}
 }
 
 // A store's writes after Close fail with ErrStoreClosed rather than hang.
